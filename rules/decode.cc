@@ -1,0 +1,414 @@
+#include "rules/decode.h"
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+namespace seiguard {
+namespace {
+
+namespace dom = simdjson::dom;
+using simdjson::dom::element;
+using simdjson::dom::element_type;
+
+std::string_view TypeWord(element_type t) {
+  switch (t) {
+    case element_type::ARRAY: return "an array";
+    case element_type::OBJECT: return "an object";
+    case element_type::INT64:
+    case element_type::UINT64: return "an integer";
+    case element_type::DOUBLE: return "a number";
+    case element_type::STRING: return "a string";
+    case element_type::BOOL: return "a boolean";
+    case element_type::NULL_VALUE: return "null";
+  }
+  return "a value";
+}
+
+// The path of the element being decoded, kept as a stack so that the common
+// case (no error) costs no string building.
+class Trail {
+ public:
+  void PushKey(std::string_view key) { segs_.push_back({key, kNoIndex}); }
+  void PushIndex(size_t i) { segs_.push_back({{}, i}); }
+  void Pop() { segs_.pop_back(); }
+
+  Path ToPath() const {
+    Path p;
+    for (const Seg& s : segs_) p = s.index == kNoIndex ? p.Key(s.key) : p.Index(s.index);
+    return p;
+  }
+
+ private:
+  static constexpr size_t kNoIndex = static_cast<size_t>(-1);
+  struct Seg {
+    std::string_view key;
+    size_t index;
+  };
+  std::vector<Seg> segs_;
+};
+
+class Decoder {
+ public:
+  StatusOr<Object> Run(element root, Kind kind);
+
+ private:
+  Status Fail(std::string_view what) {
+    std::string where = trail_.ToPath().Dotted();
+    return Status::Error((where.empty() ? std::string("object") : where) + ": " + std::string(what));
+  }
+  Status TypeError(element e, std::string_view want) {
+    return Fail("expected " + std::string(want) + ", got " + std::string(TypeWord(e.type())));
+  }
+
+  // Iterates the members of an object, calling fn(key, value) for each
+  // non-null member whose key is in `keys`; a repeated key is an error.
+  template <size_t N, typename Fn>
+  Status Fields(element e, const std::string_view (&keys)[N], Fn fn) {
+    static_assert(N <= 32);
+    if (e.type() != element_type::OBJECT) return TypeError(e, "an object");
+    uint32_t seen = 0;
+    for (dom::key_value_pair field : dom::object(e)) {
+      for (size_t i = 0; i < N; ++i) {
+        if (field.key != keys[i]) continue;
+        trail_.PushKey(field.key);
+        if (seen & (1u << i)) return Fail("duplicate key");
+        seen |= 1u << i;
+        if (field.value.type() != element_type::NULL_VALUE) {
+          Status s = fn(i, field.value);
+          if (!s.ok()) return s;
+        }
+        trail_.Pop();
+        break;
+      }
+    }
+    return Status();
+  }
+
+  template <typename Fn>
+  Status Items(element e, Fn fn) {
+    if (e.type() != element_type::ARRAY) return TypeError(e, "an array");
+    size_t i = 0;
+    for (element item : dom::array(e)) {
+      trail_.PushIndex(i);
+      Status s = fn(i, item);
+      if (!s.ok()) return s;
+      trail_.Pop();
+      ++i;
+    }
+    return Status();
+  }
+
+  Status String(element e, std::string* out) {
+    if (e.type() != element_type::STRING) return TypeError(e, "a string");
+    out->assign(e.get_string().value_unsafe());
+    return Status();
+  }
+
+  Status Bool(element e, bool* out) {
+    if (e.type() != element_type::BOOL) return TypeError(e, "a boolean");
+    *out = e.get_bool().value_unsafe();
+    return Status();
+  }
+
+  // An int32 field: integers only (no 8443.0, no "8443"), no silent truncation.
+  Status Int32(element e, int64_t* out) {
+    int64_t v = 0;
+    if (e.type() == element_type::INT64) {
+      v = e.get_int64().value_unsafe();
+    } else if (e.type() == element_type::UINT64) {
+      return Fail("integer out of range");
+    } else {
+      return TypeError(e, "an integer");
+    }
+    if (v < INT32_MIN || v > INT32_MAX) return Fail("integer out of range");
+    *out = v;
+    return Status();
+  }
+
+  Status IntOrStr(element e, IntOrString* out) {
+    out->present = true;
+    if (e.type() == element_type::STRING) {
+      out->is_string = true;
+      return String(e, &out->text);
+    }
+    if (e.type() == element_type::INT64 || e.type() == element_type::UINT64) {
+      return Int32(e, &out->number);
+    }
+    return TypeError(e, "an integer or a string");
+  }
+
+  Status StringList(element e, std::vector<std::string>* out) {
+    return Items(e, [&](size_t, element item) {
+      out->emplace_back();
+      return String(item, &out->back());
+    });
+  }
+
+  // Sorting keeps this O(n log n): a hostile object may carry many labels.
+  Status CheckUniqueLabels(const ObjectMeta& meta) {
+    std::vector<std::string_view> keys;
+    keys.reserve(meta.labels.size());
+    for (const auto& kv : meta.labels) keys.push_back(kv.first);
+    std::sort(keys.begin(), keys.end());
+    for (size_t i = 1; i < keys.size(); ++i) {
+      if (keys[i] == keys[i - 1]) {
+        trail_.PushKey(keys[i]);
+        return Fail("duplicate key");
+      }
+    }
+    return Status();
+  }
+
+  Status Meta(element e, ObjectMeta* meta);
+  Status Container(element e, seiguard::Container* c);
+  Status ProbeAt(element e, ProbeType type, seiguard::Container* c);
+  Status PodSpec(element e, PodView* pod);
+  Status Template(element e, PodView* pod);
+  Status ServiceSpec(element e, seiguard::ServiceSpec* svc);
+
+  Trail trail_;
+};
+
+Status Decoder::Meta(element e, ObjectMeta* meta) {
+  meta->present = true;
+  static constexpr std::string_view kKeys[] = {"name", "generateName", "namespace", "labels",
+                                               "annotations", "ownerReferences"};
+  return Fields(e, kKeys, [&](size_t i, element v) -> Status {
+    switch (i) {
+      case 0: return String(v, &meta->name);
+      case 1: return String(v, &meta->generate_name);
+      case 2: return String(v, &meta->namespace_);
+      case 3: {
+        if (v.type() != element_type::OBJECT) return TypeError(v, "an object");
+        meta->has_labels = true;
+        for (dom::key_value_pair kv : dom::object(v)) {
+          trail_.PushKey(kv.key);
+          meta->labels.emplace_back(std::string(kv.key), std::string());
+          if (kv.value.type() != element_type::NULL_VALUE) {
+            Status s = String(kv.value, &meta->labels.back().second);
+            if (!s.ok()) return s;
+          }
+          trail_.Pop();
+        }
+        return CheckUniqueLabels(*meta);
+      }
+      case 4: {
+        static constexpr std::string_view kMirror[] = {"kubernetes.io/config.mirror"};
+        return Fields(v, kMirror, [&](size_t, element) {
+          meta->mirror = true;
+          return Status();
+        });
+      }
+      default:
+        return Items(v, [&](size_t, element item) -> Status {
+          meta->owners.emplace_back();
+          OwnerReference& o = meta->owners.back();
+          static constexpr std::string_view kOwner[] = {"apiVersion", "kind", "name", "controller"};
+          return Fields(item, kOwner, [&](size_t j, element f) -> Status {
+            switch (j) {
+              case 0: return String(f, &o.api_version);
+              case 1: return String(f, &o.kind);
+              case 2: return String(f, &o.name);
+              default: return Bool(f, &o.controller);
+            }
+          });
+        });
+    }
+  });
+}
+
+Status Decoder::ProbeAt(element e, ProbeType type, seiguard::Container* c) {
+  // One Probe per handler present: the API server refuses two handlers, but
+  // a second must never hide the first from the rules.
+  static constexpr std::string_view kHandlers[] = {"httpGet", "tcpSocket", "grpc"};
+  static constexpr ProbeHandler kKinds[] = {ProbeHandler::kHttpGet, ProbeHandler::kTcpSocket,
+                                            ProbeHandler::kGrpc};
+  return Fields(e, kHandlers, [&](size_t i, element h) -> Status {
+    c->probes.push_back(Probe{type, kKinds[i], {}, {}});
+    Probe& p = c->probes.back();
+    static constexpr std::string_view kPort[] = {"port", "path"};
+    return Fields(h, kPort, [&](size_t j, element f) -> Status {
+      if (j == 1) return String(f, &p.http_path);
+      if (p.handler == ProbeHandler::kGrpc) {  // grpc.port is a plain int32
+        p.port.present = true;
+        return Int32(f, &p.port.number);
+      }
+      return IntOrStr(f, &p.port);
+    });
+  });
+}
+
+Status Decoder::Container(element e, seiguard::Container* c) {
+  static constexpr std::string_view kKeys[] = {
+      "name", "image", "restartPolicy", "command", "args", "ports", "env",
+      "startupProbe", "livenessProbe", "readinessProbe"};
+  return Fields(e, kKeys, [&](size_t i, element v) -> Status {
+    switch (i) {
+      case 0: return String(v, &c->name);
+      case 1: return String(v, &c->image);
+      case 2: {
+        std::string policy;
+        Status s = String(v, &policy);
+        c->restart_always = policy == "Always";
+        return s;
+      }
+      case 3: return StringList(v, &c->command);
+      case 4: return StringList(v, &c->args);
+      case 5:
+        c->has_ports = true;
+        return Items(v, [&](size_t, element item) -> Status {
+          c->ports.emplace_back();
+          ContainerPort& port = c->ports.back();
+          static constexpr std::string_view kPort[] = {"name", "containerPort", "protocol"};
+          return Fields(item, kPort, [&](size_t j, element f) -> Status {
+            switch (j) {
+              case 0: return String(f, &port.name);
+              case 1: return Int32(f, &port.container_port);
+              default: return String(f, &port.protocol);
+            }
+          });
+        });
+      case 6:
+        c->has_env = true;
+        return Items(v, [&](size_t, element item) -> Status {
+          c->env.emplace_back();
+          EnvVar& env = c->env.back();
+          static constexpr std::string_view kEnv[] = {"name", "value", "valueFrom"};
+          return Fields(item, kEnv, [&](size_t j, element f) -> Status {
+            switch (j) {
+              case 0: return String(f, &env.name);
+              case 1: env.has_value = true; return String(f, &env.value);
+              default:
+                if (f.type() != element_type::OBJECT) return TypeError(f, "an object");
+                env.has_value_from = true;
+                return Status();
+            }
+          });
+        });
+      case 7: return ProbeAt(v, ProbeType::kStartup, c);
+      case 8: return ProbeAt(v, ProbeType::kLiveness, c);
+      default: return ProbeAt(v, ProbeType::kReadiness, c);
+    }
+  });
+}
+
+Status Decoder::PodSpec(element e, PodView* pod) {
+  // Two passes keep initContainers before containers whatever the key order.
+  static constexpr std::string_view kKeys[] = {"initContainers", "containers"};
+  for (bool init : {true, false}) {
+    Status s = Fields(e, kKeys, [&](size_t i, element v) -> Status {
+      if ((i == 0) != init) return Status();
+      return Items(v, [&](size_t index, element item) -> Status {
+        pod->containers.emplace_back();
+        seiguard::Container& c = pod->containers.back();
+        c.init = init;
+        c.index = index;
+        return Container(item, &c);
+      });
+    });
+    if (!s.ok()) return s;
+  }
+  return Status();
+}
+
+Status Decoder::Template(element e, PodView* pod) {
+  static constexpr std::string_view kKeys[] = {"metadata", "spec"};
+  return Fields(e, kKeys, [&](size_t i, element v) -> Status {
+    return i == 0 ? Meta(v, &pod->meta) : PodSpec(v, pod);
+  });
+}
+
+Status Decoder::ServiceSpec(element e, seiguard::ServiceSpec* svc) {
+  static constexpr std::string_view kKeys[] = {"clusterIP", "ports"};
+  return Fields(e, kKeys, [&](size_t i, element v) -> Status {
+    if (i == 0) return String(v, &svc->cluster_ip);
+    return Items(v, [&](size_t, element item) -> Status {
+      svc->ports.emplace_back();
+      ServicePort& port = svc->ports.back();
+      static constexpr std::string_view kPort[] = {"name", "port"};
+      return Fields(item, kPort, [&](size_t j, element f) -> Status {
+        return j == 0 ? String(f, &port.name) : Int32(f, &port.port);
+      });
+    });
+  });
+}
+
+StatusOr<Object> Decoder::Run(element root, Kind kind) {
+  Object obj;
+  obj.kind = kind;
+  if (root.type() != element_type::OBJECT) return TypeError(root, "an object");
+  Path spec = Path().Key("spec");
+  if (kind == Kind::kPod) {
+    obj.pod.meta_path = Path().Key("metadata");
+    obj.pod.spec_path = spec;
+  } else if (kind == Kind::kCronJob) {
+    Path tmpl = spec.Key("jobTemplate").Key("spec").Key("template");
+    obj.pod.meta_path = tmpl.Key("metadata");
+    obj.pod.spec_path = tmpl.Key("spec");
+  } else if (IsWorkload(kind)) {
+    obj.pod.meta_path = spec.Key("template").Key("metadata");
+    obj.pod.spec_path = spec.Key("template").Key("spec");
+  }
+
+  static constexpr std::string_view kKeys[] = {"metadata", "spec"};
+  Status s = Fields(root, kKeys, [&](size_t i, element v) -> Status {
+    if (i == 0) return Meta(v, &obj.meta);
+    switch (kind) {
+      case Kind::kPod: return PodSpec(v, &obj.pod);
+      case Kind::kService: return ServiceSpec(v, &obj.service);
+      case Kind::kCronJob: {
+        static constexpr std::string_view kJob[] = {"jobTemplate"};
+        return Fields(v, kJob, [&](size_t, element job) {
+          static constexpr std::string_view kSpec[] = {"spec"};
+          return Fields(job, kSpec, [&](size_t, element job_spec) {
+            static constexpr std::string_view kTemplate[] = {"template"};
+            return Fields(job_spec, kTemplate,
+                          [&](size_t, element t) { return Template(t, &obj.pod); });
+          });
+        });
+      }
+      case Kind::kOther: return Status();
+      default: {
+        static constexpr std::string_view kTemplate[] = {"template"};
+        return Fields(v, kTemplate, [&](size_t, element t) { return Template(t, &obj.pod); });
+      }
+    }
+  });
+  if (!s.ok()) return s;
+  if (kind == Kind::kPod) obj.pod.meta = obj.meta;
+  return obj;
+}
+
+}  // namespace
+
+StatusOr<Object> DecodeObject(element root, Kind kind) { return Decoder().Run(root, kind); }
+
+Kind KindOf(element root) {
+  std::string_view api_version, kind;
+  if (root["apiVersion"].get(api_version) || root["kind"].get(kind)) return Kind::kOther;
+  size_t slash = api_version.find('/');
+  std::string_view group = slash == std::string_view::npos ? "" : api_version.substr(0, slash);
+  return KindFromGroupKind(group, kind);
+}
+
+JsonParser::JsonParser() = default;
+
+StatusOr<element> JsonParser::Parse(std::string_view text) {
+  if (!ready_) {
+    if (parser_.allocate(std::max<size_t>(text.size(), 64 * 1024), kMaxJsonDepth)) {
+      return Status::Error("out of memory allocating the JSON parser");
+    }
+    ready_ = true;
+  }
+  element root;
+  simdjson::error_code err = parser_.parse(text.data(), text.size(), true).get(root);
+  if (err == simdjson::DEPTH_ERROR) {
+    return Status::Error("JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+  }
+  if (err == simdjson::EMPTY) return Status::Error("empty document");
+  if (err) return Status::Error(std::string("invalid JSON: ") + simdjson::error_message(err));
+  return root;
+}
+
+}  // namespace seiguard

@@ -1,0 +1,50 @@
+// The one decoder: parsed JSON (simdjson DOM) -> the typed model of model.h.
+// The webhook and the CI checker both come through here, which is what makes
+// their verdicts identical.
+//
+// Semantics follow the API server's own decoding: unknown fields are ignored,
+// `null` means absent, a value of the wrong type in a field seiguard reads is
+// an error naming its path ("spec.containers: expected an array, got a
+// string"), and so is a key that appears twice in an object seiguard reads
+// (a second "args" must not hide the first).
+#ifndef SEIGUARD_RULES_DECODE_H_
+#define SEIGUARD_RULES_DECODE_H_
+
+#include <cstddef>
+#include <string_view>
+
+#include <simdjson.h>
+
+#include "rules/model.h"
+#include "rules/status.h"
+
+namespace seiguard {
+
+// Deepest nesting accepted anywhere in a document. Real Pods, templates and
+// AdmissionReviews stay far below it (managedFields reach ~20).
+inline constexpr size_t kMaxJsonDepth = 64;
+
+// Decodes `root` as an object of `kind` (Pod, a workload, Service). For
+// Kind::kOther only metadata is decoded.
+StatusOr<Object> DecodeObject(simdjson::dom::element root, Kind kind);
+
+// Reads "apiVersion" and "kind" of an object and maps them to a Kind
+// (kOther when absent or not judged).
+Kind KindOf(simdjson::dom::element root);
+
+// A parser configured for untrusted input: depth limited to kMaxJsonDepth.
+// Reuse one per thread; parsing is the expensive part.
+class JsonParser {
+ public:
+  JsonParser();
+  // Parses `text`. The returned element lives until the next Parse call.
+  StatusOr<simdjson::dom::element> Parse(std::string_view text);
+
+ private:
+  simdjson::dom::parser parser_;
+  bool ready_ = false;
+};
+
+}  // namespace seiguard
+
+#endif  // SEIGUARD_RULES_DECODE_H_

@@ -1,0 +1,198 @@
+#include "rules/engine.h"
+
+#include <utility>
+
+#include "rules/judge.h"
+
+namespace seiguard {
+namespace {
+
+// "quay.io/brancz/kube-rbac-proxy:v0.19.1@sha256:..." -> "quay.io/brancz/kube-rbac-proxy"
+std::string_view ImageName(std::string_view image) {
+  size_t at = image.find('@');
+  if (at != std::string_view::npos) image = image.substr(0, at);
+  size_t slash = image.rfind('/');
+  size_t colon = image.rfind(':');
+  if (colon != std::string_view::npos && (slash == std::string_view::npos || colon > slash)) {
+    image = image.substr(0, colon);
+  }
+  return image;
+}
+
+bool PodInScope(const PodView& pod, const Policy& policy) {
+  if (pod.meta.Label(policy.node_label) != nullptr) return true;
+  return pod.FindContainer(policy.sidecar_name) != nullptr;
+}
+
+}  // namespace
+
+bool InScope(const Object& object, const Policy& policy) {
+  if (!policy.Judges(object.kind)) return false;
+  if (object.IsPod()) return PodInScope(object.pod, policy);
+  if (object.IsTemplate()) {
+    return PodInScope(object.pod, policy) || object.meta.OwnedByKind(policy.owner_kind);
+  }
+  if (object.IsService()) {
+    return object.meta.Label(policy.node_label) != nullptr ||
+           object.meta.OwnedByKind(policy.owner_kind);
+  }
+  return false;
+}
+
+bool Evaluation::Denied() const {
+  for (const Finding& f : findings) {
+    if (f.severity == Severity::kDeny) return true;
+  }
+  return false;
+}
+
+Judge::Judge(const Policy& policy, const Object& object, const Object* old_object, Operation op,
+             Mode mode, Evaluation* out)
+    : policy_(policy), object_(object), old_(old_object), op_(op), mode_(mode), out_(out) {
+  bool patchable_kind = object.IsPod() || (mode == Mode::kFix && object.IsTemplate());
+  bool mirror = object.IsPod() && object.pod.meta.mirror;
+  if (mode != Mode::kValidate && patchable_kind && !mirror) {
+    patch_labels_ = op == Operation::kCreate || op == Operation::kUpdate;
+    // A Pod's spec is immutable: on UPDATE nothing but labels is patched.
+    patch_spec_ = op == Operation::kCreate;
+  }
+  remediate_ = patch_spec_ && (policy.remediate || mode == Mode::kFix);
+}
+
+bool Judge::IsProxy(const Container& c) const {
+  if (c.name == policy_.proxy_container_name) return true;
+  return ImageName(c.image).find(policy_.proxy_image_match) != std::string_view::npos;
+}
+
+const Container* Judge::Sidecar() const { return pod().FindContainer(policy_.sidecar_name); }
+
+std::string Judge::ExpectedNodeLabel() const {
+  if (object_.IsPod()) {
+    const OwnerReference* owner = object_.meta.ControllingStatefulSet();
+    return owner != nullptr ? owner->name : "";
+  }
+  // A StatefulSet's pods are controlled by the StatefulSet itself.
+  if (object_.kind == Kind::kStatefulSet) return object_.meta.name;
+  return "";
+}
+
+bool Judge::CanPatch(RuleId rule) const {
+  if (policy_.action(rule) != Action::kMutate) return false;
+  return rule == RuleId::kNodeLabel ? patch_labels_ : patch_spec_;
+}
+
+void Judge::Add(RuleId rule, Severity severity, Path path, std::string container,
+                std::string what, std::string fix) {
+  if (policy_.action(rule) == Action::kWarn) severity = Severity::kWarn;
+  out_->findings.push_back(
+      Finding{rule, severity, std::move(path), std::move(container), std::move(what), std::move(fix)});
+}
+
+void Judge::Violation(RuleId rule, Path path, std::string container, std::string what,
+                      std::string fix) {
+  Add(rule, Severity::kDeny, std::move(path), std::move(container), std::move(what), std::move(fix));
+}
+
+void Judge::Conflict(RuleId rule, Path path, std::string container, std::string what,
+                     std::string fix) {
+  Add(rule, Severity::kDeny, std::move(path), std::move(container), std::move(what), std::move(fix));
+}
+
+void Judge::Unverifiable(RuleId rule, Path path, std::string container, std::string what,
+                         std::string fix) {
+  Add(rule, Severity::kWarn, std::move(path), std::move(container), std::move(what), std::move(fix));
+}
+
+void Judge::Missing(RuleId rule, Path path, std::string container, std::string what,
+                    std::string fix, std::vector<PatchOp> ops) {
+  if (CanPatch(rule)) {
+    for (PatchOp& op : ops) out_->patch.push_back(std::move(op));
+    return;
+  }
+  Action action = policy_.action(rule);
+  if (action != Action::kMutate) {
+    return Add(rule, Severity::kDeny, std::move(path), std::move(container), std::move(what),
+               std::move(fix));
+  }
+  if (object_.IsTemplate()) {
+    return Add(rule, Severity::kWarn, std::move(path), std::move(container), std::move(what),
+               "added when the pod is admitted");
+  }
+  if (object_.IsPod() && object_.pod.meta.mirror) {
+    return Add(rule, Severity::kWarn, std::move(path), std::move(container), std::move(what),
+               "mirror pods are never patched: " + fix + " in the static pod manifest");
+  }
+  Add(rule, Severity::kDeny, std::move(path), std::move(container),
+      std::move(what) + " (the mutating webhook did not add it)", std::move(fix));
+}
+
+void Judge::Remediated(RuleId rule, Path path, std::string container, std::string what,
+                       std::vector<PatchOp> ops) {
+  for (PatchOp& op : ops) out_->patch.push_back(std::move(op));
+  out_->findings.push_back(Finding{rule, Severity::kWarn, std::move(path), std::move(container),
+                                   std::move(what), "remediated (remediate: true)"});
+}
+
+PatchOp Judge::AddLabel(const std::string& key, const std::string& value) const {
+  const PodView& p = pod();
+  if (!p.meta.present) {
+    return {"add", p.meta_path, {{"labels", {{key, value}}}}};
+  }
+  if (!p.meta.has_labels) {
+    return {"add", p.meta_path.Key("labels"), {{key, value}}};
+  }
+  return {"add", p.meta_path.Key("labels").Key(key), value};
+}
+
+PatchOp Judge::AddToList(const Container& c, const char* field, bool list_exists,
+                         nlohmann::json item) const {
+  Path list = pod().ContainerPath(c).Key(field);
+  if (!list_exists) return {"add", list, nlohmann::json::array({std::move(item)})};
+  return {"add", list.Append(), std::move(item)};
+}
+
+Evaluation Evaluate(const Request& request, const Policy& policy, Mode mode) {
+  Evaluation out;
+  if (request.operation == Operation::kDelete || request.operation == Operation::kConnect) {
+    return out;  // always allowed
+  }
+  if (request.object == nullptr || policy.Exempt(request.namespace_)) return out;
+  const Object& object = *request.object;
+  const Object* old = request.operation == Operation::kUpdate ? request.old_object : nullptr;
+  if (old != nullptr && old->kind != object.kind) old = nullptr;
+  out.in_scope = InScope(object, policy) || (old != nullptr && InScope(*old, policy));
+  if (!out.in_scope) return out;
+
+  Judge judge(policy, object, old, request.operation, mode, &out);
+  using Check = void (*)(Judge&);
+  static constexpr std::pair<RuleId, Check> kChecks[] = {
+      {RuleId::kProxyIgnorePaths, CheckProxyIgnorePaths},
+      {RuleId::kProbeOnProxyPort, CheckProbeOnProxyPort},
+      {RuleId::kSidecarPublicPort, CheckSidecarPublicPort},
+      {RuleId::kSidecarPublicPortEnv, CheckSidecarPublicPortEnv},
+      {RuleId::kNodeLabel, CheckNodeLabel},
+      {RuleId::kNodeLabelImmutable, CheckNodeLabelImmutable},
+      {RuleId::kServicePorts, CheckServicePorts},
+  };
+  for (const auto& [id, check] : kChecks) {
+    if (policy.action(id) != Action::kOff) check(judge);
+  }
+
+  // A Pod's spec cannot change on UPDATE: what was wrong before is reported,
+  // never a reason to refuse an unrelated edit. Only label changes the update
+  // itself makes can be refused.
+  if (object.IsPod() && request.operation == Operation::kUpdate) {
+    const std::string* now = object.pod.meta.Label(policy.node_label);
+    const std::string* before = old != nullptr ? old->pod.meta.Label(policy.node_label) : nullptr;
+    bool label_changed = (now == nullptr) != (before == nullptr) ||
+                         (now != nullptr && before != nullptr && *now != *before);
+    for (Finding& f : out.findings) {
+      if (f.rule == RuleId::kNodeLabelImmutable) continue;
+      if (f.rule == RuleId::kNodeLabel && label_changed) continue;
+      f.severity = Severity::kWarn;
+    }
+  }
+  return out;
+}
+
+}  // namespace seiguard

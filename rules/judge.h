@@ -1,0 +1,87 @@
+// Internal to rules/: the context each rule runs in, and the one place that
+// turns "what a rule found" into a finding's severity or a patch, according to
+// the policy's action, the kind of object and the mode. Rules only describe
+// what they see; they never decide deny vs warn themselves.
+#ifndef SEIGUARD_RULES_JUDGE_H_
+#define SEIGUARD_RULES_JUDGE_H_
+
+#include <string>
+#include <vector>
+
+#include "rules/engine.h"
+
+namespace seiguard {
+
+class Judge {
+ public:
+  Judge(const Policy& policy, const Object& object, const Object* old_object, Operation op,
+        Mode mode, Evaluation* out);
+
+  const Policy& policy() const { return policy_; }
+  const Object& object() const { return object_; }
+  const PodView& pod() const { return object_.pod; }
+  const Object* old_object() const { return old_; }
+  Operation operation() const { return op_; }
+
+  // The proxy containers (by name or image) and the sidecar (may be null).
+  bool IsProxy(const Container& c) const;
+  const Container* Sidecar() const;
+
+  // The value node-label requires: the controlling StatefulSet's name for a
+  // Pod, the StatefulSet's own name for its template; "" when none.
+  std::string ExpectedNodeLabel() const;
+
+  bool CanRemediate() const { return remediate_; }
+
+  // A security violation: denied or warned per the rule's action.
+  void Violation(RuleId rule, Path path, std::string container, std::string what,
+                 std::string fix);
+  // A conflict that no patch can resolve: denied unless the action is warn.
+  void Conflict(RuleId rule, Path path, std::string container, std::string what,
+                std::string fix);
+  // Something injectable is missing. Patched with `ops` when the action is
+  // mutate and this object may be patched; otherwise denied or warned as
+  // DESIGN.md describes (Pod: the mutation did not happen; template: the pod
+  // will get it when admitted).
+  void Missing(RuleId rule, Path path, std::string container, std::string what, std::string fix,
+               std::vector<PatchOp> ops);
+  // Something seiguard cannot verify: always a warning.
+  void Unverifiable(RuleId rule, Path path, std::string container, std::string what,
+                    std::string fix);
+  // A violation that remediation fixed with `ops`: a warning saying so.
+  void Remediated(RuleId rule, Path path, std::string container, std::string what,
+                  std::vector<PatchOp> ops);
+
+  // Patch helpers that never add under a missing parent.
+  PatchOp AddLabel(const std::string& key, const std::string& value) const;
+  PatchOp AddToList(const Container& c, const char* field, bool list_exists,
+                    nlohmann::json item) const;
+
+ private:
+  void Add(RuleId rule, Severity severity, Path path, std::string container, std::string what,
+           std::string fix);
+  bool CanPatch(RuleId rule) const;
+
+  const Policy& policy_;
+  const Object& object_;
+  const Object* old_;
+  Operation op_;
+  Mode mode_;
+  Evaluation* out_;
+  bool patch_labels_ = false;
+  bool patch_spec_ = false;
+  bool remediate_ = false;
+};
+
+// The rules, in catalog order. Each runs only when its action is not off.
+void CheckProxyIgnorePaths(Judge& judge);
+void CheckProbeOnProxyPort(Judge& judge);
+void CheckSidecarPublicPort(Judge& judge);
+void CheckSidecarPublicPortEnv(Judge& judge);
+void CheckNodeLabel(Judge& judge);
+void CheckNodeLabelImmutable(Judge& judge);
+void CheckServicePorts(Judge& judge);
+
+}  // namespace seiguard
+
+#endif  // SEIGUARD_RULES_JUDGE_H_

@@ -1,0 +1,108 @@
+#include "rules/model.h"
+
+namespace seiguard {
+
+std::string_view KindName(Kind kind) {
+  switch (kind) {
+    case Kind::kPod: return "Pod";
+    case Kind::kDeployment: return "Deployment";
+    case Kind::kStatefulSet: return "StatefulSet";
+    case Kind::kDaemonSet: return "DaemonSet";
+    case Kind::kReplicaSet: return "ReplicaSet";
+    case Kind::kJob: return "Job";
+    case Kind::kCronJob: return "CronJob";
+    case Kind::kService: return "Service";
+    case Kind::kOther: break;
+  }
+  return "";
+}
+
+Kind KindFromGroupKind(std::string_view group, std::string_view kind) {
+  if (group.empty()) {
+    if (kind == "Pod") return Kind::kPod;
+    if (kind == "Service") return Kind::kService;
+  } else if (group == "apps") {
+    if (kind == "Deployment") return Kind::kDeployment;
+    if (kind == "StatefulSet") return Kind::kStatefulSet;
+    if (kind == "DaemonSet") return Kind::kDaemonSet;
+    if (kind == "ReplicaSet") return Kind::kReplicaSet;
+  } else if (group == "batch") {
+    if (kind == "Job") return Kind::kJob;
+    if (kind == "CronJob") return Kind::kCronJob;
+  }
+  return Kind::kOther;
+}
+
+bool IsWorkload(Kind kind) {
+  switch (kind) {
+    case Kind::kDeployment:
+    case Kind::kStatefulSet:
+    case Kind::kDaemonSet:
+    case Kind::kReplicaSet:
+    case Kind::kJob:
+    case Kind::kCronJob:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string_view ProbeFieldName(ProbeType type) {
+  switch (type) {
+    case ProbeType::kStartup: return "startupProbe";
+    case ProbeType::kLiveness: return "livenessProbe";
+    case ProbeType::kReadiness: return "readinessProbe";
+  }
+  return "";
+}
+
+std::string_view ProbeHandlerName(ProbeHandler handler) {
+  switch (handler) {
+    case ProbeHandler::kHttpGet: return "httpGet";
+    case ProbeHandler::kTcpSocket: return "tcpSocket";
+    case ProbeHandler::kGrpc: return "grpc";
+    case ProbeHandler::kExec: return "exec";
+    case ProbeHandler::kNone: break;
+  }
+  return "";
+}
+
+const std::string* ObjectMeta::Label(std::string_view key) const {
+  for (const auto& [k, v] : labels) {
+    if (k == key) return &v;
+  }
+  return nullptr;
+}
+
+const OwnerReference* ObjectMeta::ControllingStatefulSet() const {
+  for (const OwnerReference& o : owners) {
+    if (o.controller && o.kind == "StatefulSet" && o.api_version.rfind("apps/", 0) == 0) {
+      return &o;
+    }
+  }
+  return nullptr;
+}
+
+bool ObjectMeta::OwnedByKind(std::string_view kind) const {
+  for (const OwnerReference& o : owners) {
+    if (o.kind == kind) return true;
+  }
+  return false;
+}
+
+const EnvVar* Container::FindEnv(std::string_view env_name) const {
+  const EnvVar* found = nullptr;
+  for (const EnvVar& e : env) {
+    if (e.name == env_name) found = &e;
+  }
+  return found;
+}
+
+const Container* PodView::FindContainer(std::string_view name) const {
+  for (const Container& c : containers) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
+}
+
+}  // namespace seiguard

@@ -1,0 +1,154 @@
+// The small typed model the rules judge: only the parts of a Pod, a pod
+// template or a Service that seiguard reads, each able to say where it lives
+// in the object. Built by decode.h; plain values, no JSON library types.
+#ifndef SEIGUARD_RULES_MODEL_H_
+#define SEIGUARD_RULES_MODEL_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "rules/path.h"
+
+namespace seiguard {
+
+enum class Kind {
+  kOther,
+  kPod,
+  kDeployment,
+  kStatefulSet,
+  kDaemonSet,
+  kReplicaSet,
+  kJob,
+  kCronJob,
+  kService,
+};
+
+// "Pod", "StatefulSet", ...; "" for kOther.
+std::string_view KindName(Kind kind);
+// Maps an API group and kind ("apps", "StatefulSet") to a Kind; kOther when
+// seiguard does not judge it.
+Kind KindFromGroupKind(std::string_view group, std::string_view kind);
+// True for the workloads that carry a pod template.
+bool IsWorkload(Kind kind);
+
+struct OwnerReference {
+  std::string api_version;
+  std::string kind;
+  std::string name;
+  bool controller = false;
+};
+
+struct ObjectMeta {
+  bool present = false;  // the "metadata" member exists
+  std::string name;
+  std::string generate_name;
+  std::string namespace_;
+  bool has_labels = false;  // "labels" exists as an object (possibly empty)
+  std::vector<std::pair<std::string, std::string>> labels;
+  bool mirror = false;  // annotation kubernetes.io/config.mirror
+  std::vector<OwnerReference> owners;
+
+  const std::string* Label(std::string_view key) const;
+  // The controlling StatefulSet owner (controller: true, apps/*), if any.
+  const OwnerReference* ControllingStatefulSet() const;
+  bool OwnedByKind(std::string_view kind) const;
+};
+
+// A Kubernetes IntOrString as written: a number, or a (port) name.
+struct IntOrString {
+  bool present = false;
+  bool is_string = false;
+  int64_t number = 0;
+  std::string text;
+};
+
+struct ContainerPort {
+  std::string name;
+  int64_t container_port = 0;
+  std::string protocol;  // "" means the default, TCP
+  bool IsTcp() const { return protocol.empty() || protocol == "TCP"; }
+};
+
+struct EnvVar {
+  std::string name;
+  bool has_value = false;  // "value" present and not null
+  std::string value;
+  bool has_value_from = false;
+};
+
+enum class ProbeType { kStartup, kLiveness, kReadiness };
+enum class ProbeHandler { kNone, kHttpGet, kTcpSocket, kGrpc, kExec };
+
+std::string_view ProbeFieldName(ProbeType type);      // "livenessProbe"
+std::string_view ProbeHandlerName(ProbeHandler handler);  // "httpGet"
+
+struct Probe {
+  ProbeType type = ProbeType::kLiveness;
+  ProbeHandler handler = ProbeHandler::kNone;
+  IntOrString port;
+  std::string http_path;
+};
+
+struct Container {
+  bool init = false;  // listed under initContainers
+  size_t index = 0;   // position in its list
+  std::string name;
+  std::string image;
+  bool restart_always = false;  // native sidecar (restartPolicy: Always)
+  std::vector<std::string> command;
+  std::vector<std::string> args;
+  bool has_ports = false;  // "ports" present and not null
+  std::vector<ContainerPort> ports;
+  bool has_env = false;  // "env" present and not null
+  std::vector<EnvVar> env;
+  std::vector<Probe> probes;
+
+  // The last env entry with that name (the kubelet lets later entries win).
+  const EnvVar* FindEnv(std::string_view env_name) const;
+};
+
+// A pod, or the pod template of a workload: its metadata and containers, and
+// where both live in the enclosing object.
+struct PodView {
+  Path meta_path;  // "metadata" or "spec.template.metadata"
+  Path spec_path;  // "spec" or "spec.template.spec"
+  ObjectMeta meta;
+  std::vector<Container> containers;  // initContainers first, then containers
+
+  Path ContainerPath(const Container& c) const {
+    return spec_path.Key(c.init ? "initContainers" : "containers").Index(c.index);
+  }
+  // The container named `name`, searching initContainers then containers.
+  const Container* FindContainer(std::string_view name) const;
+};
+
+struct ServicePort {
+  std::string name;
+  int64_t port = 0;
+};
+
+struct ServiceSpec {
+  std::string cluster_ip;
+  std::vector<ServicePort> ports;
+  bool Headless() const { return cluster_ip == "None"; }
+};
+
+struct Object {
+  Kind kind = Kind::kOther;
+  ObjectMeta meta;   // the object's own metadata
+  PodView pod;       // Pod: the pod itself; workloads: the pod template
+  ServiceSpec service;
+
+  bool IsPod() const { return kind == Kind::kPod; }
+  bool IsTemplate() const { return IsWorkload(kind); }
+  bool IsService() const { return kind == Kind::kService; }
+};
+
+}  // namespace seiguard
+
+#endif  // SEIGUARD_RULES_MODEL_H_

@@ -1,0 +1,274 @@
+#include "rules/policy.h"
+
+#include <algorithm>
+#include <initializer_list>
+
+#include <nlohmann/json.hpp>
+
+namespace seiguard {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::string_view kApiVersion = "seiguard.sei.io/v1alpha1";
+constexpr std::string_view kKind = "Policy";
+
+std::string TypeName(const json& v) {
+  if (v.is_number_integer()) return "an integer";
+  if (v.is_number()) return "a number";
+  return std::string("a ") + v.type_name();
+}
+
+// Collects every problem so the user sees them all at once.
+class Reader {
+ public:
+  explicit Reader(std::string_view source) : source_(source) {}
+
+  void Error(const std::string& key, const std::string& what) {
+    errors_.push_back(source_ + ": " + (key.empty() ? "" : key + ": ") + what);
+  }
+
+  // Checks that `obj` is an object whose keys are all in `known`.
+  bool ExpectObject(const json& obj, const std::string& key,
+                    std::initializer_list<std::string_view> known) {
+    if (!obj.is_object()) {
+      Error(key, "must be a mapping, got " + TypeName(obj));
+      return false;
+    }
+    for (const auto& [k, unused] : obj.items()) {
+      if (std::find(known.begin(), known.end(), k) == known.end()) {
+        std::string full = key.empty() ? k : key + "." + k;
+        std::string list;
+        for (std::string_view n : known) list += (list.empty() ? "" : ", ") + std::string(n);
+        Error("", "unknown key \"" + full + "\" (known here: " + list + ")");
+      }
+    }
+    return true;
+  }
+
+  void String(const json& obj, const char* name, const std::string& prefix, std::string* out) {
+    auto it = obj.find(name);
+    if (it == obj.end() || it->is_null()) return;
+    std::string key = prefix.empty() ? name : prefix + "." + name;
+    if (!it->is_string()) return Error(key, "must be a string, got " + TypeName(*it));
+    std::string v = it->get<std::string>();
+    if (v.empty()) return Error(key, "must not be empty");
+    *out = v;
+  }
+
+  void Port(const json& obj, const char* name, const std::string& prefix, int64_t* out) {
+    auto it = obj.find(name);
+    if (it == obj.end() || it->is_null()) return;
+    std::string key = prefix.empty() ? name : prefix + "." + name;
+    // Only a true integer: no floats, no strings, no silent truncation.
+    if (!it->is_number_integer()) {
+      return Error(key, "must be an integer port number (1-65535), got " + TypeName(*it));
+    }
+    bool in_range = it->is_number_unsigned() ? it->get<uint64_t>() <= 65535
+                                             : it->get<int64_t>() >= 1 && it->get<int64_t>() <= 65535;
+    if (!in_range || (it->is_number_unsigned() && it->get<uint64_t>() == 0)) {
+      return Error(key, "must be a port number between 1 and 65535, got " + it->dump());
+    }
+    *out = it->is_number_unsigned() ? static_cast<int64_t>(it->get<uint64_t>()) : it->get<int64_t>();
+  }
+
+  void StringList(const json& obj, const char* name, std::vector<std::string>* out) {
+    auto it = obj.find(name);
+    if (it == obj.end() || it->is_null()) return;
+    if (!it->is_array()) return Error(name, "must be a list of strings, got " + TypeName(*it));
+    out->clear();
+    for (size_t i = 0; i < it->size(); ++i) {
+      const json& v = (*it)[i];
+      if (!v.is_string() || v.get<std::string>().empty()) {
+        Error(std::string(name) + "[" + std::to_string(i) + "]", "must be a non-empty string");
+        continue;
+      }
+      out->push_back(v.get<std::string>());
+    }
+  }
+
+  Status Result() const {
+    if (errors_.empty()) return Status();
+    std::string all;
+    for (const std::string& e : errors_) all += (all.empty() ? "" : "\n") + e;
+    return Status::Error(all);
+  }
+
+ private:
+  std::string source_;
+  std::vector<std::string> errors_;
+};
+
+// DNS-1123 subdomain prefix (optional) + "/" + name of at most 63 characters:
+// a label key the API server accepts.
+bool IsQualifiedLabelKey(std::string_view key) {
+  auto alnum = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+  };
+  std::string_view name = key;
+  size_t slash = key.find('/');
+  if (slash != std::string_view::npos) {
+    std::string_view prefix = key.substr(0, slash);
+    name = key.substr(slash + 1);
+    if (prefix.empty() || prefix.size() > 253) return false;
+    for (char c : prefix) {
+      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.')) return false;
+    }
+    if (!alnum(prefix.front()) || !alnum(prefix.back())) return false;
+  }
+  if (name.empty() || name.size() > 63 || !alnum(name.front()) || !alnum(name.back())) return false;
+  for (char c : name) {
+    if (!(alnum(c) || c == '-' || c == '_' || c == '.')) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::array<Action, kRuleCount> Policy::DefaultActions() {
+  std::array<Action, kRuleCount> a{};
+  for (const RuleInfo& r : Rules()) a[static_cast<size_t>(r.id)] = r.default_action;
+  return a;
+}
+
+bool Policy::Judges(Kind kind) const {
+  return kind != Kind::kOther && std::find(kinds.begin(), kinds.end(), kind) != kinds.end();
+}
+
+bool Policy::Exempt(std::string_view ns) const {
+  return std::find(exempt_namespaces.begin(), exempt_namespaces.end(), ns) !=
+         exempt_namespaces.end();
+}
+
+StatusOr<Policy> PolicyFromJson(const json& doc, std::string_view source) {
+  Policy p;
+  Reader r(source);
+  if (doc.is_null()) return p;  // an empty file: all defaults
+  if (!r.ExpectObject(doc, "",
+                      {"apiVersion", "kind", "proxy", "sidecar", "nodeLabel", "scope", "rules",
+                       "remediate", "exemptNamespaces"})) {
+    return r.Result();
+  }
+  if (auto it = doc.find("apiVersion"); it != doc.end() && *it != kApiVersion) {
+    r.Error("apiVersion", "must be " + std::string(kApiVersion) + ", got " + it->dump());
+  }
+  if (auto it = doc.find("kind"); it != doc.end() && *it != kKind) {
+    r.Error("kind", "must be " + std::string(kKind) + ", got " + it->dump());
+  }
+  if (auto it = doc.find("proxy"); it != doc.end() && !it->is_null()) {
+    if (r.ExpectObject(*it, "proxy", {"containerName", "imageMatch", "port"})) {
+      r.String(*it, "containerName", "proxy", &p.proxy_container_name);
+      r.String(*it, "imageMatch", "proxy", &p.proxy_image_match);
+      r.Port(*it, "port", "proxy", &p.proxy_port);
+    }
+  }
+  if (auto it = doc.find("sidecar"); it != doc.end() && !it->is_null()) {
+    if (r.ExpectObject(*it, "sidecar",
+                       {"containerName", "publicPort", "publicPortName", "publicPortEnv"})) {
+      r.String(*it, "containerName", "sidecar", &p.sidecar_name);
+      r.Port(*it, "publicPort", "sidecar", &p.public_port);
+      r.String(*it, "publicPortName", "sidecar", &p.public_port_name);
+      r.String(*it, "publicPortEnv", "sidecar", &p.public_port_env);
+      if (p.public_port_name.size() > 15) {
+        r.Error("sidecar.publicPortName", "a port name has at most 15 characters");
+      }
+    }
+  }
+  r.String(doc, "nodeLabel", "", &p.node_label);
+  if (!IsQualifiedLabelKey(p.node_label)) {
+    r.Error("nodeLabel", "\"" + p.node_label + "\" is not a valid label key");
+  }
+  if (p.proxy_port == p.public_port) {
+    r.Error("sidecar.publicPort", "must differ from proxy.port");
+  }
+  if (auto it = doc.find("scope"); it != doc.end() && !it->is_null()) {
+    if (r.ExpectObject(*it, "scope", {"ownerKind", "kinds"})) {
+      r.String(*it, "ownerKind", "scope", &p.owner_kind);
+      if (auto k = it->find("kinds"); k != it->end() && !k->is_null()) {
+        std::vector<std::string> names;
+        r.StringList(*it, "kinds", &names);
+        p.kinds.clear();
+        for (const std::string& n : names) {
+          Kind kind = Kind::kOther;
+          for (Kind c : {Kind::kPod, Kind::kDeployment, Kind::kStatefulSet, Kind::kDaemonSet,
+                         Kind::kReplicaSet, Kind::kJob, Kind::kCronJob, Kind::kService}) {
+            if (KindName(c) == n) kind = c;
+          }
+          if (kind == Kind::kOther) {
+            r.Error("scope.kinds", "unknown kind \"" + n +
+                                       "\" (known: Pod, Deployment, StatefulSet, DaemonSet, "
+                                       "ReplicaSet, Job, CronJob, Service)");
+          } else {
+            p.kinds.push_back(kind);
+          }
+        }
+      }
+    }
+  }
+  if (auto it = doc.find("rules"); it != doc.end() && !it->is_null()) {
+    if (!it->is_object()) {
+      r.Error("rules", "must be a mapping of rule name to action, got " + TypeName(*it));
+    } else {
+      for (const auto& [name, value] : it->items()) {
+        std::optional<RuleId> id = RuleFromName(name);
+        if (!id) {
+          std::string list;
+          for (const RuleInfo& info : Rules()) list += (list.empty() ? "" : ", ") + std::string(info.name);
+          r.Error("", "unknown key \"rules." + name + "\" (known rules: " + list + ")");
+          continue;
+        }
+        std::optional<Action> action;
+        if (value.is_string()) action = ActionFromName(value.get<std::string>());
+        const RuleInfo& info = Rule(*id);
+        if (!action.has_value()) {
+          r.Error("rules." + name, std::string("must be one of deny, warn, off") +
+                                       (info.can_mutate ? ", mutate" : "") + ", got " +
+                                       value.dump());
+        } else if (*action == Action::kMutate && !info.can_mutate) {
+          r.Error("rules." + name, "cannot be mutate (only sidecar-public-port, "
+                                   "sidecar-public-port-env and node-label inject)");
+        } else {
+          p.actions[static_cast<size_t>(*id)] = *action;
+        }
+      }
+    }
+  }
+  if (auto it = doc.find("remediate"); it != doc.end() && !it->is_null()) {
+    if (!it->is_boolean()) {
+      r.Error("remediate", "must be true or false, got " + it->dump());
+    } else {
+      p.remediate = it->get<bool>();
+    }
+  }
+  r.StringList(doc, "exemptNamespaces", &p.exempt_namespaces);
+  Status s = r.Result();
+  if (!s.ok()) return s;
+  return p;
+}
+
+json PolicyToJson(const Policy& p) {
+  json rules = json::object();
+  for (const RuleInfo& info : Rules()) rules[std::string(info.name)] = ActionName(p.action(info.id));
+  json kinds = json::array();
+  for (Kind k : p.kinds) kinds.push_back(KindName(k));
+  return json{
+      {"apiVersion", kApiVersion},
+      {"kind", kKind},
+      {"proxy",
+       {{"containerName", p.proxy_container_name},
+        {"imageMatch", p.proxy_image_match},
+        {"port", p.proxy_port}}},
+      {"sidecar",
+       {{"containerName", p.sidecar_name},
+        {"publicPort", p.public_port},
+        {"publicPortName", p.public_port_name},
+        {"publicPortEnv", p.public_port_env}}},
+      {"nodeLabel", p.node_label},
+      {"scope", {{"ownerKind", p.owner_kind}, {"kinds", kinds}}},
+      {"rules", rules},
+      {"remediate", p.remediate},
+      {"exemptNamespaces", p.exempt_namespaces},
+  };
+}
+
+}  // namespace seiguard

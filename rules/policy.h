@@ -1,0 +1,68 @@
+// The policy: every name, number and action the rules use. The defaults are
+// embedded here; a policy file (YAML or JSON, converted to JSON by the caller)
+// overrides any subset. Unknown keys and bad values are errors naming the key
+// and the file, all reported at once.
+#ifndef SEIGUARD_RULES_POLICY_H_
+#define SEIGUARD_RULES_POLICY_H_
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "rules/catalog.h"
+#include "rules/model.h"
+#include "rules/status.h"
+
+namespace seiguard {
+
+struct Policy {
+  // The proxy container: any container with this name, or whose image name
+  // (registry path without tag or digest) contains image_match.
+  std::string proxy_container_name = "kube-rbac-proxy";
+  std::string proxy_image_match = "kube-rbac-proxy";
+  int64_t proxy_port = 8443;
+
+  std::string sidecar_name = "sei-sidecar";
+  int64_t public_port = 9100;
+  std::string public_port_name = "public";
+  std::string public_port_env = "SEI_SIDECAR_PUBLIC_PORT";
+
+  std::string node_label = "sei.io/node";
+
+  // Scope: workloads and Services owned by this kind are SeiNode objects;
+  // only these kinds are judged at all.
+  std::string owner_kind = "SeiNode";
+  std::vector<Kind> kinds = {Kind::kPod,       Kind::kDeployment, Kind::kStatefulSet,
+                             Kind::kDaemonSet, Kind::kReplicaSet, Kind::kJob,
+                             Kind::kCronJob,   Kind::kService};
+
+  std::array<Action, kRuleCount> actions = DefaultActions();
+
+  // The mutating side also rewrites probes aimed at the proxy port and drops
+  // --ignore-paths (a migration aid; off by default).
+  bool remediate = false;
+
+  std::vector<std::string> exempt_namespaces;
+
+  Action action(RuleId id) const { return actions[static_cast<size_t>(id)]; }
+  bool Judges(Kind kind) const;
+  bool Exempt(std::string_view ns) const;
+
+  static std::array<Action, kRuleCount> DefaultActions();
+};
+
+// Builds a policy from a parsed policy document. `source` names the file in
+// messages. Every field is optional; unknown keys, wrong types and values out
+// of range are errors, all listed (one per line).
+StatusOr<Policy> PolicyFromJson(const nlohmann::json& doc, std::string_view source);
+
+// The full policy as a document PolicyFromJson accepts (for `seiguard policy`).
+nlohmann::json PolicyToJson(const Policy& policy);
+
+}  // namespace seiguard
+
+#endif  // SEIGUARD_RULES_POLICY_H_

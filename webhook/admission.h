@@ -1,0 +1,59 @@
+// The AdmissionReview codec: body in, AdmissionReview answer out. This is the
+// one code path behind `seiguard review` and the server's /validate and
+// /mutate, so both answer the same bytes for the same input. The uid,
+// apiVersion/kind echo, status, warnings, audit annotations and patch
+// encoding are filled in here and nowhere else.
+#ifndef SEIGUARD_WEBHOOK_ADMISSION_H_
+#define SEIGUARD_WEBHOOK_ADMISSION_H_
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "rules/decode.h"
+#include "rules/engine.h"
+#include "rules/policy.h"
+#include "rules/status.h"
+
+namespace seiguard {
+
+enum class Endpoint { kValidate, kMutate };
+
+enum class Decision {
+  kSkipped,  // not a SeiNode object (or DELETE/CONNECT, a subresource, exempt)
+  kAllowed,  // judged, allowed unchanged (possibly with warnings)
+  kPatched,  // judged, allowed with a JSON Patch
+  kDenied,   // judged, refused (403)
+  kError,    // could not be judged: refused with 400 and the reason
+};
+std::string_view DecisionName(Decision d);
+
+struct ReviewResult {
+  std::string body;  // the AdmissionReview answer, compact JSON
+  // Facts about the request, for logs and metrics.
+  std::string uid;
+  std::string kind;  // request.kind.kind
+  std::string namespace_;
+  std::string name;
+  std::string operation;
+  bool dry_run = false;
+  Decision decision = Decision::kSkipped;
+  std::vector<Finding> findings;
+};
+
+// Reuse one handler per thread: it owns the JSON parser's buffers.
+class AdmissionHandler {
+ public:
+  // Answers one AdmissionReview (admission.k8s.io/v1 or v1beta1, answered in
+  // the version asked). An error Status means the body is not an
+  // AdmissionReview that can be answered at all (not JSON, too deep, no
+  // request, no uid): the server's 400, `review`'s exit 2.
+  StatusOr<ReviewResult> Review(std::string_view body, Endpoint endpoint, const Policy& policy);
+
+ private:
+  JsonParser parser_;
+};
+
+}  // namespace seiguard
+
+#endif  // SEIGUARD_WEBHOOK_ADMISSION_H_
