@@ -1,0 +1,84 @@
+#include "tests/test_util.h"
+
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <stdexcept>
+
+#include "webhook/yaml_json.h"
+
+namespace seiguard::testing {
+
+std::filesystem::path SourceDir() { return SEIGUARD_SOURCE_DIR; }
+std::filesystem::path SharedDir() { return SourceDir() / ".." / "shared"; }
+
+std::string ReadFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path.string());
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+nlohmann::json LoadYaml(const std::filesystem::path& path) {
+  auto docs = YamlToJson(ReadFile(path));
+  if (!docs.ok()) throw std::runtime_error(path.string() + ":" + docs.status().message());
+  if (docs->size() != 1) throw std::runtime_error(path.string() + ": want one document");
+  return nlohmann::json::parse((*docs)[0].json);
+}
+
+std::string Base64Decode(const std::string& text) {
+  static const std::string kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  unsigned buffer = 0;
+  int bits = 0;
+  for (char c : text) {
+    if (c == '=') break;
+    size_t v = kAlphabet.find(c);
+    if (v == std::string::npos) throw std::runtime_error("bad base64");
+    buffer = (buffer << 6) | static_cast<unsigned>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((buffer >> bits) & 0xFF);
+    }
+  }
+  return out;
+}
+
+nlohmann::json MakeReview(const nlohmann::json& object, const std::string& operation,
+                          const nlohmann::json& old_object, const std::string& version) {
+  const nlohmann::json& any = object.is_null() ? old_object : object;
+  std::string api_version = any.value("apiVersion", "v1");
+  std::string group = api_version.find('/') == std::string::npos
+                          ? ""
+                          : api_version.substr(0, api_version.find('/'));
+  std::string kind = any.value("kind", "");
+  std::string resource = kind;
+  for (char& c : resource) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  resource += "s";
+  nlohmann::json meta = any.value("metadata", nlohmann::json::object());
+  return {
+      {"apiVersion", "admission.k8s.io/" + version},
+      {"kind", "AdmissionReview"},
+      {"request",
+       {{"uid", "705ab4f5-6393-11e8-b7cc-42010a800002"},
+        {"kind", {{"group", group}, {"version", "v1"}, {"kind", kind}}},
+        {"resource", {{"group", group}, {"version", "v1"}, {"resource", resource}}},
+        {"name", meta.value("name", "")},
+        {"namespace", meta.value("namespace", "")},
+        {"operation", operation},
+        {"userInfo", {{"username", "admin"}}},
+        {"object", object},
+        {"oldObject", old_object},
+        {"dryRun", false}}},
+  };
+}
+
+bool IsValidAuditKey(const std::string& key) {
+  static const std::regex kName("([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]");
+  return !key.empty() && key.size() <= 63 && std::regex_match(key, kName);
+}
+
+}  // namespace seiguard::testing

@@ -1,0 +1,34 @@
+// Helpers shared by the GoogleTest suites: file access, fixture locations,
+// YAML loading and an AdmissionReview builder.
+#ifndef SEIGUARD_TESTS_TEST_UTIL_H_
+#define SEIGUARD_TESTS_TEST_UTIL_H_
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace seiguard::testing {
+
+std::filesystem::path SourceDir();  // the repository
+std::filesystem::path SharedDir();  // ../shared beside it
+
+std::string ReadFile(const std::filesystem::path& path);
+// The single YAML (or JSON) document in `path`, as JSON.
+nlohmann::json LoadYaml(const std::filesystem::path& path);
+
+std::string Base64Decode(const std::string& text);
+
+// An AdmissionReview request around `object` (kind taken from the object).
+nlohmann::json MakeReview(const nlohmann::json& object, const std::string& operation = "CREATE",
+                          const nlohmann::json& old_object = nullptr,
+                          const std::string& version = "v1");
+
+// Valid AdmissionResponse auditAnnotations key (webhook name prefix + "/" +
+// key must be a qualified name).
+bool IsValidAuditKey(const std::string& key);
+
+}  // namespace seiguard::testing
+
+#endif  // SEIGUARD_TESTS_TEST_UTIL_H_
