@@ -1,0 +1,81 @@
+#include "rules/policy.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+namespace seiguard {
+namespace {
+
+using nlohmann::json;
+
+TEST(Policy, DefaultsMatchTheDesign) {
+  Policy p;
+  EXPECT_EQ(p.proxy_port, 8443);
+  EXPECT_EQ(p.public_port, 9100);
+  EXPECT_EQ(p.node_label, "sei.io/node");
+  EXPECT_EQ(p.action(RuleId::kProxyIgnorePaths), Action::kDeny);
+  EXPECT_EQ(p.action(RuleId::kSidecarPublicPort), Action::kMutate);
+  EXPECT_EQ(p.action(RuleId::kServicePorts), Action::kWarn);
+  EXPECT_FALSE(p.remediate);
+}
+
+TEST(Policy, EmptyDocumentGivesDefaults) {
+  EXPECT_TRUE(PolicyFromJson(nullptr, "p.yaml").ok());
+  EXPECT_TRUE(PolicyFromJson(json::object(), "p.yaml").ok());
+}
+
+TEST(Policy, OverridesAnySubset) {
+  auto p = PolicyFromJson(json::parse(R"({"sidecar":{"publicPort":9200},"rules":{"node-label":"warn"},
+      "remediate":true,"exemptNamespaces":["kube-system"],"scope":{"kinds":["Pod"]}})"), "p.yaml");
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  EXPECT_EQ(p->public_port, 9200);
+  EXPECT_EQ(p->public_port_name, "public");
+  EXPECT_EQ(p->action(RuleId::kNodeLabel), Action::kWarn);
+  EXPECT_TRUE(p->remediate);
+  EXPECT_TRUE(p->Exempt("kube-system"));
+  EXPECT_TRUE(p->Judges(Kind::kPod));
+  EXPECT_FALSE(p->Judges(Kind::kStatefulSet));
+}
+
+TEST(Policy, NamesUnknownKeysAndTheFile) {
+  auto p = PolicyFromJson(json::parse(R"({"proxy":{"prot":1},"rulez":{}})"), "/etc/seiguard/policy.yaml");
+  ASSERT_FALSE(p.ok());
+  const std::string& m = p.status().message();
+  EXPECT_NE(m.find("/etc/seiguard/policy.yaml: unknown key \"proxy.prot\""), std::string::npos) << m;
+  EXPECT_NE(m.find("unknown key \"rulez\""), std::string::npos) << m;
+}
+
+TEST(Policy, ReportsEveryErrorAtOnce) {
+  auto p = PolicyFromJson(json::parse(R"({"proxy":{"port":"8443"},"sidecar":{"publicPort":70000},
+      "rules":{"proxy-ignore-paths":"mutate","no-such-rule":"deny","node-label":"block"},
+      "remediate":"yes","nodeLabel":"not a label"})"), "p.yaml");
+  ASSERT_FALSE(p.ok());
+  const std::string& m = p.status().message();
+  for (const char* want : {"proxy.port: must be an integer port number", "sidecar.publicPort: must be a port number between 1 and 65535",
+                           "rules.proxy-ignore-paths: cannot be mutate", "unknown key \"rules.no-such-rule\"",
+                           "rules.node-label: must be one of deny, warn, off, mutate", "remediate: must be true or false",
+                           "nodeLabel: \"not a label\" is not a valid label key"}) {
+    EXPECT_NE(m.find(want), std::string::npos) << "missing: " << want << "\nin: " << m;
+  }
+}
+
+TEST(Policy, RefusesFloatAndBooleanPorts) {
+  EXPECT_FALSE(PolicyFromJson(json::parse(R"({"proxy":{"port":8443.0}})"), "p").ok());
+  EXPECT_FALSE(PolicyFromJson(json::parse(R"({"proxy":{"port":true}})"), "p").ok());
+  EXPECT_FALSE(PolicyFromJson(json::parse(R"({"proxy":{"port":0}})"), "p").ok());
+  EXPECT_FALSE(PolicyFromJson(json::parse(R"({"proxy":{"port":-1}})"), "p").ok());
+  EXPECT_FALSE(PolicyFromJson(json::parse(R"({"proxy":{"port":4294975739}})"), "p").ok());
+}
+
+TEST(Policy, RoundTripsThroughItsJsonForm) {
+  Policy p;
+  p.public_port = 9300;
+  p.actions[static_cast<size_t>(RuleId::kServicePorts)] = Action::kOff;
+  auto back = PolicyFromJson(PolicyToJson(p), "round-trip");
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(PolicyToJson(*back), PolicyToJson(p));
+}
+
+}  // namespace
+}  // namespace seiguard

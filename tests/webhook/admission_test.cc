@@ -1,0 +1,168 @@
+// The AdmissionReview wire format, asserted as exact JSON on the shared
+// SeiNode fixtures.
+#include "webhook/admission.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/test_util.h"
+
+namespace seiguard {
+namespace {
+
+using nlohmann::json;
+using testing::ReadFile;
+
+std::string Fixture(const std::string& name) {
+  return ReadFile(testing::SharedDir() / "fixtures/seinode" / (name + ".review.json"));
+}
+
+json Answer(const std::string& body, Endpoint ep, const Policy& policy = Policy()) {
+  AdmissionHandler handler;
+  auto r = handler.Review(body, ep, policy);
+  EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.status().message());
+  return r.ok() ? json::parse(r->body) : json();
+}
+
+TEST(Admission, DeniesTheLegacyPodListingEveryFinding) {
+  json a = Answer(Fixture("seinode-pod-legacy"), Endpoint::kValidate);
+  json r = a["response"];
+  EXPECT_EQ(a["apiVersion"], "admission.k8s.io/v1");
+  EXPECT_EQ(r["uid"], "3f6c2a1e-9b7d-4e5f-a8c0-1d2e3f4a5b6c");
+  EXPECT_EQ(r["allowed"], false);
+  EXPECT_EQ(r["status"]["code"], 403);
+  EXPECT_EQ(r["status"]["reason"], "Forbidden");
+  EXPECT_EQ(r["status"]["message"],
+            "[proxy-ignore-paths] spec.initContainers[2].args[3] (container kube-rbac-proxy): "
+            "--ignore-paths skips authentication (and lets a forged X-Remote-User through); remove "
+            "it; serve health and metrics on the sidecar's public port 9100\n"
+            "[probe-on-proxy-port] spec.initContainers[2].livenessProbe.httpGet.port (container "
+            "kube-rbac-proxy): livenessProbe httpGet targets the proxy port 8443; point it at the "
+            "public port 9100 (path /v0/livez)\n"
+            "[probe-on-proxy-port] spec.initContainers[2].readinessProbe.httpGet.port (container "
+            "kube-rbac-proxy): readinessProbe httpGet targets the proxy port 8443; point it at the "
+            "public port 9100 (path /v0/healthz)\n"
+            "[probe-on-proxy-port] spec.initContainers[2].startupProbe.tcpSocket.port (container "
+            "kube-rbac-proxy): startupProbe tcpSocket targets the proxy port 8443; point it at the "
+            "public port 9100\n"
+            "[probe-on-proxy-port] spec.containers[0].startupProbe.httpGet.port (container seid): "
+            "startupProbe httpGet targets the proxy port 8443; point it at the public port 9100 "
+            "(path /v0/healthz)\n"
+            "[sidecar-public-port] spec.initContainers[1].ports (container sei-sidecar): no "
+            "containerPort 9100 named public (the mutating webhook did not add it); add {name: "
+            "public, containerPort: 9100, protocol: TCP}\n"
+            "[sidecar-public-port-env] spec.initContainers[1].env (container sei-sidecar): env "
+            "SEI_SIDECAR_PUBLIC_PORT is not set (the mutating webhook did not add it); set it to "
+            "\"9100\"");
+  EXPECT_FALSE(r.contains("patch"));
+  EXPECT_FALSE(r.contains("patchType"));
+  EXPECT_EQ(r["auditAnnotations"]["decision"], "denied");
+  EXPECT_EQ(r["auditAnnotations"]["proxy-ignore-paths"], "deny spec.initContainers[2].args[3]");
+}
+
+TEST(Admission, MutateDeniesTheLegacyPodOnlyForWhatCannotBePatched) {
+  json r = Answer(Fixture("seinode-pod-legacy"), Endpoint::kMutate)["response"];
+  EXPECT_EQ(r["allowed"], false);
+  std::string m = r["status"]["message"];
+  EXPECT_EQ(m.find("[sidecar-public-port]"), std::string::npos);
+  EXPECT_NE(m.find("[proxy-ignore-paths]"), std::string::npos);
+  EXPECT_FALSE(r.contains("patch"));
+}
+
+TEST(Admission, PatchesTheNeedsInjectionPodWithThreeOps) {
+  json r = Answer(Fixture("seinode-pod-needs-injection"), Endpoint::kMutate)["response"];
+  EXPECT_EQ(r["allowed"], true);
+  EXPECT_EQ(r["patchType"], "JSONPatch");
+  std::string b64 = r["patch"];
+  EXPECT_EQ(b64.size() % 4, 0u);  // standard, padded
+  EXPECT_EQ(json::parse(testing::Base64Decode(b64)), json::parse(R"([
+    {"op":"add","path":"/spec/initContainers/1/ports/-","value":{"name":"public","containerPort":9100,"protocol":"TCP"}},
+    {"op":"add","path":"/spec/initContainers/1/env/-","value":{"name":"SEI_SIDECAR_PUBLIC_PORT","value":"9100"}},
+    {"op":"add","path":"/metadata/labels/sei.io~1node","value":"pacific-1-val-0"}])"));
+  EXPECT_EQ(r["auditAnnotations"]["decision"], "patched");
+}
+
+TEST(Admission, ThePatchedNeedsInjectionPodValidatesWithNoFurtherPatch) {
+  json review = json::parse(Fixture("seinode-pod-needs-injection"));
+  json r = Answer(review.dump(), Endpoint::kMutate)["response"];
+  json patch = json::parse(testing::Base64Decode(r["patch"]));
+  review["request"]["object"] = review["request"]["object"].patch(patch);
+  EXPECT_EQ(Answer(review.dump(), Endpoint::kValidate)["response"]["allowed"], true);
+  EXPECT_FALSE(Answer(review.dump(), Endpoint::kMutate)["response"].contains("patch"));
+}
+
+TEST(Admission, AllowsTheSplitPodWithoutPatchOnBothEndpoints) {
+  for (Endpoint ep : {Endpoint::kValidate, Endpoint::kMutate}) {
+    json a = Answer(Fixture("seinode-pod-split"), ep);
+    EXPECT_EQ(a.dump(),
+              R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","response":{"allowed":true,)"
+              R"("auditAnnotations":{"decision":"allowed"},"uid":"7a8b9c0d-1e2f-4a3b-8c4d-5e6f7a8b9c0d"}})");
+  }
+}
+
+TEST(Admission, LeavesThePlainPodUntouched) {
+  for (Endpoint ep : {Endpoint::kValidate, Endpoint::kMutate}) {
+    EXPECT_EQ(Answer(Fixture("plain-pod"), ep).dump(),
+              R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","response":{"allowed":true,)"
+              R"("uid":"e5f6a7b8-c9d0-4e1f-a2b3-c4d5e6f7a8b9"}})");
+  }
+}
+
+TEST(Admission, AnswersV1beta1InV1beta1) {
+  json review = json::parse(Fixture("seinode-pod-needs-injection"));
+  review["apiVersion"] = "admission.k8s.io/v1beta1";
+  json a = Answer(review.dump(), Endpoint::kMutate);
+  EXPECT_EQ(a["apiVersion"], "admission.k8s.io/v1beta1");
+  EXPECT_EQ(a["response"]["patchType"], "JSONPatch");
+}
+
+TEST(Admission, RefusesWhatIsNotAnAdmissionReview) {
+  AdmissionHandler handler;
+  Policy policy;
+  for (const char* body : {"", "not json", "[]", R"({"apiVersion":"v1","kind":"Pod"})",
+                           R"({"apiVersion":"admission.k8s.io/v2","kind":"AdmissionReview","request":{"uid":"u"}})",
+                           R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"})",
+                           R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{}})",
+                           R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":7}})"}) {
+    auto r = handler.Review(body, Endpoint::kValidate, policy);
+    EXPECT_FALSE(r.ok()) << body;
+  }
+}
+
+TEST(Admission, AnswersAnUnknownOperationWithAClearError) {
+  json review = json::parse(Fixture("seinode-pod-split"));
+  review["request"]["operation"] = "PATCH";
+  json r = Answer(review.dump(), Endpoint::kValidate)["response"];
+  EXPECT_EQ(r["allowed"], false);
+  EXPECT_EQ(r["status"]["code"], 400);
+  EXPECT_EQ(r["status"]["message"], "[seiguard] unsupported operation \"PATCH\"");
+}
+
+TEST(Admission, AnswersAMissingObjectWithAClearError) {
+  json review = json::parse(Fixture("seinode-pod-split"));
+  review["request"].erase("object");
+  json r = Answer(review.dump(), Endpoint::kMutate)["response"];
+  EXPECT_EQ(r["status"]["code"], 400);
+}
+
+TEST(Admission, JudgesByTheObjectKindWhenRequestKindIsAbsent) {
+  json review = json::parse(Fixture("seinode-pod-legacy"));
+  review["request"].erase("kind");
+  EXPECT_EQ(Answer(review.dump(), Endpoint::kValidate)["response"]["allowed"], false);
+}
+
+TEST(Admission, ReportsFactsForLogsAndMetrics) {
+  AdmissionHandler handler;
+  auto r = handler.Review(Fixture("seinode-pod-legacy"), Endpoint::kValidate, Policy());
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->decision, Decision::kDenied);
+  EXPECT_EQ(r->kind, "Pod");
+  EXPECT_EQ(r->namespace_, "pacific-1");
+  EXPECT_EQ(r->name, "pacific-1-val-0-0");
+  EXPECT_EQ(r->operation, "CREATE");
+  EXPECT_EQ(r->findings.size(), 7u);
+}
+
+}  // namespace
+}  // namespace seiguard
