@@ -1,6 +1,7 @@
 #include "rules/decode.h"
 
 #include <algorithm>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -99,9 +100,9 @@ class Decoder {
     return Status();
   }
 
-  Status String(element e, std::string* out) {
+  Status String(element e, std::string_view* out) {
     if (e.type() != element_type::STRING) return TypeError(e, "a string");
-    out->assign(e.get_string().value_unsafe());
+    *out = e.get_string().value_unsafe();
     return Status();
   }
 
@@ -138,7 +139,7 @@ class Decoder {
     return TypeError(e, "an integer or a string");
   }
 
-  Status StringList(element e, std::vector<std::string>* out) {
+  Status StringList(element e, std::vector<std::string_view>* out) {
     return Items(e, [&](size_t, element item) {
       out->emplace_back();
       return String(item, &out->back());
@@ -184,7 +185,7 @@ Status Decoder::Meta(element e, ObjectMeta* meta) {
         meta->has_labels = true;
         for (dom::key_value_pair kv : dom::object(v)) {
           trail_.PushKey(kv.key);
-          meta->labels.emplace_back(std::string(kv.key), std::string());
+          meta->labels.emplace_back(kv.key, std::string_view());
           if (kv.value.type() != element_type::NULL_VALUE) {
             Status s = String(kv.value, &meta->labels.back().second);
             if (!s.ok()) return s;
@@ -248,7 +249,7 @@ Status Decoder::Container(element e, seiguard::Container* c) {
       case 0: return String(v, &c->name);
       case 1: return String(v, &c->image);
       case 2: {
-        std::string policy;
+        std::string_view policy;
         Status s = String(v, &policy);
         c->restart_always = policy == "Always";
         return s;
@@ -401,14 +402,32 @@ StatusOr<element> JsonParser::Parse(std::string_view text) {
     }
     ready_ = true;
   }
+  // Copy into a reused, padded buffer (simdjson reads a little past the end)
+  // rather than let simdjson allocate a fresh one for every document.
+  if (buffer_size_ < text.size() + simdjson::SIMDJSON_PADDING) {
+    buffer_size_ = text.size() + simdjson::SIMDJSON_PADDING;
+    buffer_.reset(new char[buffer_size_]);
+  }
+  std::memcpy(buffer_.get(), text.data(), text.size());
   element root;
-  simdjson::error_code err = parser_.parse(text.data(), text.size(), true).get(root);
+  simdjson::error_code err = parser_.parse(buffer_.get(), text.size(), false).get(root);
   if (err == simdjson::DEPTH_ERROR) {
     return Status::Error("JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
   }
   if (err == simdjson::EMPTY) return Status::Error("empty document");
   if (err) return Status::Error(std::string("invalid JSON: ") + simdjson::error_message(err));
   return root;
+}
+
+void JsonParser::Trim(size_t keep_bytes) {
+  if (buffer_size_ > keep_bytes) {
+    buffer_.reset();
+    buffer_size_ = 0;
+  }
+  if (parser_.capacity() > keep_bytes) {
+    parser_ = simdjson::dom::parser();
+    ready_ = false;
+  }
 }
 
 }  // namespace seiguard

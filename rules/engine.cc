@@ -66,14 +66,14 @@ bool Judge::IsProxy(const Container& c) const {
 
 const Container* Judge::Sidecar() const { return pod().FindContainer(policy_.sidecar_name); }
 
-std::string Judge::ExpectedNodeLabel() const {
+std::string_view Judge::ExpectedNodeLabel() const {
   if (object_.IsPod()) {
     const OwnerReference* owner = object_.meta.ControllingStatefulSet();
-    return owner != nullptr ? owner->name : "";
+    return owner != nullptr ? owner->name : std::string_view();
   }
   // A StatefulSet's pods are controlled by the StatefulSet itself.
   if (object_.kind == Kind::kStatefulSet) return object_.meta.name;
-  return "";
+  return {};
 }
 
 bool Judge::CanPatch(RuleId rule) const {
@@ -81,55 +81,51 @@ bool Judge::CanPatch(RuleId rule) const {
   return rule == RuleId::kNodeLabel ? patch_labels_ : patch_spec_;
 }
 
-void Judge::Add(RuleId rule, Severity severity, Path path, std::string container,
+void Judge::Add(RuleId rule, Severity severity, Path path, std::string_view container,
                 std::string what, std::string fix) {
   if (policy_.action(rule) == Action::kWarn) severity = Severity::kWarn;
   out_->findings.push_back(
-      Finding{rule, severity, std::move(path), std::move(container), std::move(what), std::move(fix)});
+      Finding{rule, severity, std::move(path), std::string(container), std::move(what), std::move(fix)});
 }
 
-void Judge::Violation(RuleId rule, Path path, std::string container, std::string what,
+void Judge::Violation(RuleId rule, Path path, std::string_view container, std::string what,
                       std::string fix) {
-  Add(rule, Severity::kDeny, std::move(path), std::move(container), std::move(what), std::move(fix));
+  Add(rule, Severity::kDeny, std::move(path), container, std::move(what), std::move(fix));
 }
 
-void Judge::Conflict(RuleId rule, Path path, std::string container, std::string what,
+void Judge::Conflict(RuleId rule, Path path, std::string_view container, std::string what,
                      std::string fix) {
-  Add(rule, Severity::kDeny, std::move(path), std::move(container), std::move(what), std::move(fix));
+  Add(rule, Severity::kDeny, std::move(path), container, std::move(what), std::move(fix));
 }
 
-void Judge::Unverifiable(RuleId rule, Path path, std::string container, std::string what,
+void Judge::Unverifiable(RuleId rule, Path path, std::string_view container, std::string what,
                          std::string fix) {
-  Add(rule, Severity::kWarn, std::move(path), std::move(container), std::move(what), std::move(fix));
+  Add(rule, Severity::kWarn, std::move(path), container, std::move(what), std::move(fix));
 }
 
-void Judge::Missing(RuleId rule, Path path, std::string container, std::string what,
-                    std::string fix, std::vector<PatchOp> ops) {
-  if (CanPatch(rule)) {
-    for (PatchOp& op : ops) out_->patch.push_back(std::move(op));
-    return;
-  }
+void Judge::Unpatched(RuleId rule, Path path, std::string_view container, std::string what,
+                      std::string fix) {
   Action action = policy_.action(rule);
   if (action != Action::kMutate) {
-    return Add(rule, Severity::kDeny, std::move(path), std::move(container), std::move(what),
+    return Add(rule, Severity::kDeny, std::move(path), container, std::move(what),
                std::move(fix));
   }
   if (object_.IsTemplate()) {
-    return Add(rule, Severity::kWarn, std::move(path), std::move(container), std::move(what),
+    return Add(rule, Severity::kWarn, std::move(path), container, std::move(what),
                "added when the pod is admitted");
   }
   if (object_.IsPod() && object_.pod.meta.mirror) {
-    return Add(rule, Severity::kWarn, std::move(path), std::move(container), std::move(what),
+    return Add(rule, Severity::kWarn, std::move(path), container, std::move(what),
                "mirror pods are never patched: " + fix + " in the static pod manifest");
   }
-  Add(rule, Severity::kDeny, std::move(path), std::move(container),
+  Add(rule, Severity::kDeny, std::move(path), container,
       std::move(what) + " (the mutating webhook did not add it)", std::move(fix));
 }
 
-void Judge::Remediated(RuleId rule, Path path, std::string container, std::string what,
+void Judge::Remediated(RuleId rule, Path path, std::string_view container, std::string what,
                        std::vector<PatchOp> ops) {
   for (PatchOp& op : ops) out_->patch.push_back(std::move(op));
-  out_->findings.push_back(Finding{rule, Severity::kWarn, std::move(path), std::move(container),
+  out_->findings.push_back(Finding{rule, Severity::kWarn, std::move(path), std::string(container),
                                    std::move(what), "remediated (remediate: true)"});
 }
 
@@ -182,8 +178,8 @@ Evaluation Evaluate(const Request& request, const Policy& policy, Mode mode) {
   // never a reason to refuse an unrelated edit. Only label changes the update
   // itself makes can be refused.
   if (object.IsPod() && request.operation == Operation::kUpdate) {
-    const std::string* now = object.pod.meta.Label(policy.node_label);
-    const std::string* before = old != nullptr ? old->pod.meta.Label(policy.node_label) : nullptr;
+    const std::string_view* now = object.pod.meta.Label(policy.node_label);
+    const std::string_view* before = old != nullptr ? old->pod.meta.Label(policy.node_label) : nullptr;
     bool label_changed = (now == nullptr) != (before == nullptr) ||
                          (now != nullptr && before != nullptr && *now != *before);
     for (Finding& f : out.findings) {

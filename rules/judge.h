@@ -6,6 +6,7 @@
 #define SEIGUARD_RULES_JUDGE_H_
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "rules/engine.h"
@@ -29,27 +30,36 @@ class Judge {
 
   // The value node-label requires: the controlling StatefulSet's name for a
   // Pod, the StatefulSet's own name for its template; "" when none.
-  std::string ExpectedNodeLabel() const;
+  std::string_view ExpectedNodeLabel() const;
 
   bool CanRemediate() const { return remediate_; }
 
   // A security violation: denied or warned per the rule's action.
-  void Violation(RuleId rule, Path path, std::string container, std::string what,
+  void Violation(RuleId rule, Path path, std::string_view container, std::string what,
                  std::string fix);
   // A conflict that no patch can resolve: denied unless the action is warn.
-  void Conflict(RuleId rule, Path path, std::string container, std::string what,
+  void Conflict(RuleId rule, Path path, std::string_view container, std::string what,
                 std::string fix);
   // Something injectable is missing. Patched with `ops` when the action is
   // mutate and this object may be patched; otherwise denied or warned as
   // DESIGN.md describes (Pod: the mutation did not happen; template: the pod
   // will get it when admitted).
-  void Missing(RuleId rule, Path path, std::string container, std::string what, std::string fix,
-               std::vector<PatchOp> ops);
+  // `make_ops` returns the std::vector<PatchOp> to apply; it is only called
+  // when the object will really be patched (JSON values are not free).
+  template <typename MakeOps>
+  void Missing(RuleId rule, Path path, std::string_view container, std::string what,
+               std::string fix, MakeOps&& make_ops) {
+    if (CanPatch(rule)) {
+      for (PatchOp& op : make_ops()) out_->patch.push_back(std::move(op));
+      return;
+    }
+    Unpatched(rule, std::move(path), container, std::move(what), std::move(fix));
+  }
   // Something seiguard cannot verify: always a warning.
-  void Unverifiable(RuleId rule, Path path, std::string container, std::string what,
+  void Unverifiable(RuleId rule, Path path, std::string_view container, std::string what,
                     std::string fix);
   // A violation that remediation fixed with `ops`: a warning saying so.
-  void Remediated(RuleId rule, Path path, std::string container, std::string what,
+  void Remediated(RuleId rule, Path path, std::string_view container, std::string what,
                   std::vector<PatchOp> ops);
 
   // Patch helpers that never add under a missing parent.
@@ -58,7 +68,10 @@ class Judge {
                     nlohmann::json item) const;
 
  private:
-  void Add(RuleId rule, Severity severity, Path path, std::string container, std::string what,
+  // A missing item that will not be patched: deny or warn per DESIGN.md.
+  void Unpatched(RuleId rule, Path path, std::string_view container, std::string what,
+                 std::string fix);
+  void Add(RuleId rule, Severity severity, Path path, std::string_view container, std::string what,
            std::string fix);
   bool CanPatch(RuleId rule) const;
 

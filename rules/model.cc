@@ -67,7 +67,7 @@ std::string_view ProbeHandlerName(ProbeHandler handler) {
   return "";
 }
 
-const std::string* ObjectMeta::Label(std::string_view key) const {
+const std::string_view* ObjectMeta::Label(std::string_view key) const {
   for (const auto& [k, v] : labels) {
     if (k == key) return &v;
   }

@@ -9,8 +9,8 @@ void CheckNodeLabel(Judge& judge) {
   if (judge.object().IsService()) return;
   const std::string& key = judge.policy().node_label;
   const PodView& pod = judge.pod();
-  const std::string* value = pod.meta.Label(key);
-  const std::string expected = judge.ExpectedNodeLabel();
+  const std::string_view* value = pod.meta.Label(key);
+  const std::string expected(judge.ExpectedNodeLabel());
   Path labels = pod.meta_path.Key("labels");
   constexpr RuleId kRule = RuleId::kNodeLabel;
 
@@ -23,7 +23,7 @@ void CheckNodeLabel(Judge& judge) {
     }
     judge.Missing(kRule, labels, "", "label " + key + " is missing",
                   "set it to \"" + expected + "\" (the owning StatefulSet)",
-                  {judge.AddLabel(key, expected)});
+                  [&] { return std::vector<PatchOp>{judge.AddLabel(key, expected)}; });
     return;
   }
   if (value->empty()) {
@@ -32,7 +32,7 @@ void CheckNodeLabel(Judge& judge) {
                                     : "set it to \"" + expected + "\"");
   } else if (!expected.empty() && *value != expected) {
     judge.Conflict(kRule, labels.Key(key), "",
-                   "label " + key + " is \"" + *value + "\" but the owning StatefulSet is \"" +
+                   "label " + key + " is \"" + std::string(*value) + "\" but the owning StatefulSet is \"" +
                        expected + "\"",
                    "set it to \"" + expected + "\"");
   }
@@ -44,18 +44,19 @@ void CheckNodeLabelImmutable(Judge& judge) {
     return;
   }
   const std::string& key = judge.policy().node_label;
-  const std::string* before = old->pod.meta.Label(key);
-  if (before == nullptr) return;
-  const std::string* now = judge.pod().meta.Label(key);
+  const std::string_view* before_label = old->pod.meta.Label(key);
+  if (before_label == nullptr) return;
+  const std::string before(*before_label);
+  const std::string_view* now = judge.pod().meta.Label(key);
   Path labels = judge.pod().meta_path.Key("labels");
   if (now == nullptr) {
     judge.Violation(RuleId::kNodeLabelImmutable, labels, "",
-                    "label " + key + " was removed (it was \"" + *before + "\")",
+                    "label " + key + " was removed (it was \"" + before + "\")",
                     "keep it: NetworkPolicies select SeiNode pods by it");
-  } else if (*now != *before) {
+  } else if (*now != before) {
     judge.Violation(RuleId::kNodeLabelImmutable, labels.Key(key), "",
-                    "label " + key + " changed from \"" + *before + "\" to \"" + *now + "\"",
-                    "restore \"" + *before + "\"; recreate the pod to move it to another SeiNode");
+                    "label " + key + " changed from \"" + before + "\" to \"" + std::string(*now) + "\"",
+                    "restore \"" + before + "\"; recreate the pod to move it to another SeiNode");
   }
 }
 

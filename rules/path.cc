@@ -1,5 +1,7 @@
 #include "rules/path.h"
 
+#include <utility>
+
 namespace seiguard {
 namespace {
 
@@ -15,63 +17,48 @@ bool IsPlainKey(std::string_view key) {
 
 }  // namespace
 
-Path Path::Key(std::string_view key) const {
-  Path p = *this;
-  p.segments_.emplace_back(std::string(key));
-  return p;
-}
-
-Path Path::Index(size_t index) const {
-  Path p = *this;
-  p.segments_.emplace_back(index);
-  return p;
-}
-
-Path Path::Append() const {
-  Path p = *this;
-  p.segments_.emplace_back(AppendToken{});
-  return p;
-}
-
-std::string Path::Dotted() const {
-  std::string out;
-  for (const Segment& s : segments_) {
-    if (const auto* key = std::get_if<std::string>(&s)) {
-      if (IsPlainKey(*key)) {
-        if (!out.empty()) out += '.';
-        out += *key;
-      } else {
-        out += "[\"";
-        for (char c : *key) {
-          if (c == '"' || c == '\\') out += '\\';
-          out += c;
-        }
-        out += "\"]";
-      }
-    } else if (const auto* index = std::get_if<size_t>(&s)) {
-      out += '[';
-      out += std::to_string(*index);
-      out += ']';
+Path Path::Key(std::string_view key) && {
+  Path p = std::move(*this);
+  if (IsPlainKey(key)) {
+    if (!p.dotted_.empty()) p.dotted_ += '.';
+    p.dotted_ += key;
+  } else {
+    p.dotted_ += "[\"";
+    for (char c : key) {
+      if (c == '"' || c == '\\') p.dotted_ += '\\';
+      p.dotted_ += c;
+    }
+    p.dotted_ += "\"]";
+  }
+  p.pointer_ += '/';
+  for (char c : key) {
+    if (c == '~') {
+      p.pointer_ += "~0";
+    } else if (c == '/') {
+      p.pointer_ += "~1";
     } else {
-      out += "[-]";
+      p.pointer_ += c;
     }
   }
-  return out;
+  return p;
 }
 
-std::string Path::Pointer() const {
-  std::string out;
-  for (const Segment& s : segments_) {
-    out += '/';
-    if (const auto* key = std::get_if<std::string>(&s)) {
-      out += EscapePointerToken(*key);
-    } else if (const auto* index = std::get_if<size_t>(&s)) {
-      out += std::to_string(*index);
-    } else {
-      out += '-';
-    }
-  }
-  return out;
+Path Path::Index(size_t index) && {
+  Path p = std::move(*this);
+  std::string n = std::to_string(index);
+  p.dotted_ += '[';
+  p.dotted_ += n;
+  p.dotted_ += ']';
+  p.pointer_ += '/';
+  p.pointer_ += n;
+  return p;
+}
+
+Path Path::Append() && {
+  Path p = std::move(*this);
+  p.dotted_ += "[-]";
+  p.pointer_ += "/-";
+  return p;
 }
 
 std::string EscapePointerToken(std::string_view token) {

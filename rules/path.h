@@ -1,14 +1,14 @@
-// A location inside a Kubernetes object, kept as segments so it can be shown
-// to people (`spec.initContainers[2].args[3]`) and written as an RFC 6901 JSON
-// Pointer for patches (`/spec/initContainers/2/args/3`, with ~0 and ~1 escapes).
+// A location inside a Kubernetes object, kept in the two forms it is used in:
+// shown to people (`spec.initContainers[2].args[3]`) and written as an
+// RFC 6901 JSON Pointer for patches (`/spec/initContainers/2/args/3`, with ~0
+// and ~1 escapes). Both are built as the path grows, so no form is ever
+// parsed back from the other.
 #ifndef SEIGUARD_RULES_PATH_H_
 #define SEIGUARD_RULES_PATH_H_
 
 #include <cstddef>
 #include <string>
 #include <string_view>
-#include <variant>
-#include <vector>
 
 namespace seiguard {
 
@@ -16,28 +16,29 @@ class Path {
  public:
   Path() = default;
 
-  // Returns a copy extended by one object key or one array index.
-  Path Key(std::string_view key) const;
-  Path Index(size_t index) const;
+  // Returns the path extended by one object key or one array index. On a
+  // temporary (chained calls) the strings are moved, not copied.
+  Path Key(std::string_view key) const& { return Path(*this).Key(key); }
+  Path Key(std::string_view key) &&;
+  Path Index(size_t index) const& { return Path(*this).Index(index); }
+  Path Index(size_t index) &&;
   // Appends the JSON Pointer "-" token (append to an array); only for patches.
-  Path Append() const;
+  Path Append() const& { return Path(*this).Append(); }
+  Path Append() &&;
 
-  bool empty() const { return segments_.empty(); }
+  bool empty() const { return pointer_.empty(); }
 
   // `spec.containers[0].env[3]`; keys that are not plain identifiers are
   // bracketed and quoted: `metadata.labels["sei.io/node"]`.
-  std::string Dotted() const;
+  const std::string& Dotted() const { return dotted_; }
   // RFC 6901: "/spec/containers/0"; "" for the root.
-  std::string Pointer() const;
+  const std::string& Pointer() const { return pointer_; }
 
-  bool operator==(const Path& other) const { return segments_ == other.segments_; }
+  bool operator==(const Path& other) const { return pointer_ == other.pointer_; }
 
  private:
-  struct AppendToken {
-    bool operator==(const AppendToken&) const { return true; }
-  };
-  using Segment = std::variant<std::string, size_t, AppendToken>;
-  std::vector<Segment> segments_;
+  std::string dotted_;
+  std::string pointer_;
 };
 
 // Escapes one reference token per RFC 6901: "~" -> "~0", "/" -> "~1".

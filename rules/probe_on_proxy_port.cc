@@ -47,9 +47,9 @@ void CheckProbeOnProxyPort(Judge& judge) {
       std::string what = std::string(ProbeFieldName(probe.type)) + " " +
                          std::string(ProbeHandlerName(probe.handler)) + " targets the proxy port " +
                          proxy;
-      if (probe.port.is_string) what += " (named port \"" + probe.port.text + "\")";
+      if (probe.port.is_string) what += " (named port \"" + std::string(probe.port.text) + "\")";
       std::string fix = "point it at the public port " + pub;
-      if (!probe.http_path.empty()) fix += " (path " + probe.http_path + ")";
+      if (!probe.http_path.empty()) fix += " (path " + std::string(probe.http_path) + ")";
       // A gRPC probe cannot be moved to the HTTP public listener automatically.
       if (judge.CanRemediate() && probe.handler != ProbeHandler::kGrpc) {
         judge.Remediated(RuleId::kProbeOnProxyPort, path, c.name, "moved to port " + pub,

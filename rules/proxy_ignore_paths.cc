@@ -48,16 +48,16 @@ std::string StripFromShell(std::string s) {
 
 // The list without --ignore-paths: "--ignore-paths=V" and "--ignore-paths V"
 // elements are dropped, strings that embed the flag are rewritten.
-std::vector<std::string> Strip(const std::vector<std::string>& list) {
+std::vector<std::string> Strip(const std::vector<std::string_view>& list) {
   std::vector<std::string> out;
   for (size_t i = 0; i < list.size(); ++i) {
-    const std::string& s = list[i];
+    std::string_view s = list[i];
     if (s == kFlag) {
       if (i + 1 < list.size() && list[i + 1].rfind("--", 0) != 0) ++i;  // its value
       continue;
     }
     if (s.rfind(std::string(kFlag) + "=", 0) == 0) continue;
-    out.push_back(s.find(kFlag) == std::string::npos ? s : StripFromShell(s));
+    out.push_back(s.find(kFlag) == std::string::npos ? std::string(s) : StripFromShell(std::string(s)));
   }
   return out;
 }
@@ -70,7 +70,7 @@ void CheckProxyIgnorePaths(Judge& judge) {
     if (!judge.IsProxy(c)) continue;
     Path base = judge.pod().ContainerPath(c);
     for (const char* field : {"command", "args"}) {
-      const std::vector<std::string>& list = field[0] == 'c' ? c.command : c.args;
+      const std::vector<std::string_view>& list = field[0] == 'c' ? c.command : c.args;
       std::vector<size_t> hits;
       for (size_t i = 0; i < list.size(); ++i) {
         if (list[i].find(kFlag) != std::string::npos) hits.push_back(i);

@@ -19,15 +19,15 @@ void CheckSidecarPublicPort(Judge& judge) {
     if (&c == sidecar) continue;
     for (size_t i = 0; i < c.ports.size(); ++i) {
       const ContainerPort& p = c.ports[i];
-      Path at = pod.ContainerPath(c).Key("ports").Index(i);
+      auto at = [&] { return pod.ContainerPath(c).Key("ports").Index(i); };  // only on a finding
       if (p.IsTcp() && p.container_port == policy.public_port) {
-        judge.Conflict(kRule, at.Key("containerPort"), c.name,
+        judge.Conflict(kRule, at().Key("containerPort"), c.name,
                        "port " + pub + " is already used here; the sidecar's public listener needs it",
                        "move this container off port " + pub);
         conflict = true;
       }
       if (p.name == name) {
-        judge.Conflict(kRule, at.Key("name"), c.name,
+        judge.Conflict(kRule, at().Key("name"), c.name,
                        "port name \"" + name + "\" is taken here; it belongs to the sidecar",
                        "rename this port");
         conflict = true;
@@ -49,13 +49,13 @@ void CheckSidecarPublicPort(Judge& judge) {
   if (named != nullptr && (named->container_port != policy.public_port || !named->IsTcp())) {
     judge.Conflict(kRule, ports.Index(named_i).Key("containerPort"), sidecar->name,
                    "port \"" + name + "\" is " + std::to_string(named->container_port) + "/" +
-                       (named->protocol.empty() ? "TCP" : named->protocol) + ", not " + pub + "/TCP",
+                       std::string(named->protocol.empty() ? "TCP" : named->protocol) + ", not " + pub + "/TCP",
                    "set it to containerPort " + pub + ", protocol TCP");
     return;
   }
   if (numbered != nullptr && !numbered->name.empty() && numbered->name != name) {
     judge.Conflict(kRule, ports.Index(numbered_i).Key("name"), sidecar->name,
-                   "port " + pub + " is named \"" + numbered->name + "\", not \"" + name + "\"",
+                   "port " + pub + " is named \"" + std::string(numbered->name) + "\", not \"" + name + "\"",
                    "rename it " + name);
     return;
   }
@@ -63,14 +63,18 @@ void CheckSidecarPublicPort(Judge& judge) {
   if (numbered != nullptr) {  // the port is there, without a name
     judge.Missing(kRule, ports.Index(numbered_i), sidecar->name,
                   "port " + pub + " has no name", "name it " + name,
-                  {{"add", ports.Index(numbered_i).Key("name"), name}});
+                  [&] { return std::vector<PatchOp>{{"add", ports.Index(numbered_i).Key("name"), name}}; });
     return;
   }
-  nlohmann::json port = {{"name", name}, {"containerPort", policy.public_port}, {"protocol", "TCP"}};
   judge.Missing(kRule, sidecar->has_ports ? ports : pod.ContainerPath(*sidecar), sidecar->name,
                 "no containerPort " + pub + " named " + name,
                 "add {name: " + name + ", containerPort: " + pub + ", protocol: TCP}",
-                {judge.AddToList(*sidecar, "ports", sidecar->has_ports, std::move(port))});
+                [&] {
+                  nlohmann::json port = {
+                      {"name", name}, {"containerPort", policy.public_port}, {"protocol", "TCP"}};
+                  return std::vector<PatchOp>{
+                      judge.AddToList(*sidecar, "ports", sidecar->has_ports, std::move(port))};
+                });
 }
 
 }  // namespace seiguard

@@ -18,7 +18,10 @@ void CheckSidecarPublicPortEnv(Judge& judge) {
   if (env == nullptr) {
     judge.Missing(kRule, sidecar->has_env ? base.Key("env") : base, sidecar->name,
                   "env " + var + " is not set", "set it to \"" + want + "\"",
-                  {judge.AddToList(*sidecar, "env", sidecar->has_env, {{"name", var}, {"value", want}})});
+                  [&] {
+                    return std::vector<PatchOp>{judge.AddToList(
+                        *sidecar, "env", sidecar->has_env, {{"name", var}, {"value", want}})};
+                  });
     return;
   }
   Path at = base.Key("env").Index(static_cast<size_t>(env - sidecar->env.data()));
@@ -30,7 +33,7 @@ void CheckSidecarPublicPortEnv(Judge& judge) {
   }
   if (env->value != want) {
     judge.Conflict(kRule, at.Key("value"), sidecar->name,
-                   "env " + var + " is \"" + env->value + "\", not \"" + want + "\"",
+                   "env " + var + " is \"" + std::string(env->value) + "\", not \"" + want + "\"",
                    "set it to \"" + want + "\", the public port");
   }
 }

@@ -1,5 +1,6 @@
 #include "webhook/admission.h"
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <set>
@@ -7,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "webhook/base64.h"
+#include "webhook/json_text.h"
 
 namespace seiguard {
 namespace {
@@ -37,54 +39,101 @@ std::optional<Operation> ParseOperation(std::string_view op) {
   return std::nullopt;
 }
 
-std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+// The answer is written as text directly: it is on every request's path, and
+// a DOM plus its serializer cost more than all the rules together. Keys are
+// in sorted order, the order nlohmann would give, so the bytes stay stable.
+struct Response {
+  std::string uid;
+  bool allowed = true;
+  int code = 0;  // status, when refused
+  std::string_view reason;
+  std::string message;
+  std::vector<std::pair<std::string, std::string>> annotations;  // sorted by key
+  std::string patch;  // base64
+  std::vector<std::string> warnings;
+};
 
-json Envelope(std::string_view api_version, json response) {
-  return json{{"apiVersion", api_version}, {"kind", "AdmissionReview"}, {"response", std::move(response)}};
+std::string Write(std::string_view api_version, const Response& r) {
+  std::string out;
+  out.reserve(256 + r.message.size() + r.patch.size());
+  out += "{\"apiVersion\":";
+  AppendJsonString(out, api_version);
+  out += ",\"kind\":\"AdmissionReview\",\"response\":{\"allowed\":";
+  out += r.allowed ? "true" : "false";
+  if (!r.annotations.empty()) {
+    out += ",\"auditAnnotations\":{";
+    for (size_t i = 0; i < r.annotations.size(); ++i) {
+      if (i > 0) out += ',';
+      AppendJsonString(out, r.annotations[i].first);
+      out += ':';
+      AppendJsonString(out, r.annotations[i].second);
+    }
+    out += '}';
+  }
+  if (!r.patch.empty()) {
+    out += ",\"patch\":";
+    AppendJsonString(out, r.patch);
+    out += ",\"patchType\":\"JSONPatch\"";
+  }
+  if (!r.allowed) {
+    out += ",\"status\":{\"code\":";
+    out += std::to_string(r.code);
+    out += ",\"message\":";
+    AppendJsonString(out, r.message);
+    out += ",\"reason\":";
+    AppendJsonString(out, r.reason);
+    out += ",\"status\":\"Failure\"}";
+  }
+  out += ",\"uid\":";
+  AppendJsonString(out, r.uid);
+  if (!r.warnings.empty()) {
+    out += ",\"warnings\":[";
+    for (size_t i = 0; i < r.warnings.size(); ++i) {
+      if (i > 0) out += ',';
+      AppendJsonString(out, r.warnings[i]);
+    }
+    out += ']';
+  }
+  out += "}}";
+  return out;
 }
 
-json Refusal(const std::string& uid, int code, const char* reason, const std::string& message) {
-  return json{{"uid", uid},
-              {"allowed", false},
-              {"status", {{"code", code}, {"reason", reason}, {"message", message}, {"status", "Failure"}}}};
-}
-
-// Builds the response for an evaluated object.
-json Respond(const std::string& uid, const Evaluation& eval, Endpoint endpoint, Decision* decision) {
-  json response = {{"uid", uid}, {"allowed", true}};
+// Fills the response for an evaluated object.
+void Respond(const Evaluation& eval, Endpoint endpoint, Response* response, Decision* decision) {
   if (!eval.in_scope) {
     *decision = Decision::kSkipped;
-    return response;
+    return;
   }
-  std::string message;
-  json warnings = json::array();
-  std::set<std::string> seen_warnings;  // the API server drops duplicates anyway
-  std::map<std::string, std::string> audit;
+  std::map<std::string_view, std::string> audit;
   for (const Finding& f : eval.findings) {
     bool deny = f.severity == Severity::kDeny;
     if (deny) {
-      message += (message.empty() ? "" : "\n") + f.Message();
-    } else if (std::string w = f.Warning(); seen_warnings.insert(w).second) {
-      warnings.push_back(std::move(w));
+      if (!response->message.empty()) response->message += '\n';
+      response->message += f.Message();
+    } else if (std::string w = f.Warning();
+               std::find(response->warnings.begin(), response->warnings.end(), w) ==
+               response->warnings.end()) {  // the API server drops duplicates anyway
+      response->warnings.push_back(std::move(w));
     }
-    std::string& a = audit[std::string(Rule(f.rule).name)];
-    a += (a.empty() ? "" : ", ") + std::string(deny ? "deny " : "warn ") + f.path.Dotted();
+    std::string& a = audit[Rule(f.rule).name];
+    if (!a.empty()) a += ", ";
+    a += deny ? "deny " : "warn ";
+    a += f.path.Dotted();
   }
-  if (!message.empty()) {
+  if (!response->message.empty()) {
     *decision = Decision::kDenied;
-    response = Refusal(uid, 403, "Forbidden", message);
+    response->allowed = false;
+    response->code = 403;
+    response->reason = "Forbidden";
   } else if (endpoint == Endpoint::kMutate && !eval.patch.empty()) {
     *decision = Decision::kPatched;
-    response["patch"] = Base64Encode(Dump(PatchToJson(eval.patch)));
-    response["patchType"] = "JSONPatch";
+    response->patch = Base64Encode(
+        PatchToJson(eval.patch).dump(-1, ' ', false, json::error_handler_t::replace));
   } else {
     *decision = Decision::kAllowed;
   }
-  if (!warnings.empty()) response["warnings"] = std::move(warnings);
-  json annotations = {{"decision", DecisionName(*decision)}};
-  for (auto& [rule, value] : audit) annotations[rule] = value;
-  response["auditAnnotations"] = std::move(annotations);
-  return response;
+  audit.emplace("decision", DecisionName(*decision));
+  for (auto& [key, value] : audit) response->annotations.emplace_back(key, std::move(value));
 }
 
 }  // namespace
@@ -149,23 +198,25 @@ StatusOr<ReviewResult> AdmissionHandler::Review(std::string_view body, Endpoint 
                          : (has_object ? KindOf(object) : Kind::kOther);
   result.kind = has_kind ? kind_name : std::string(KindName(judged));
 
-  auto finish = [&](json response) {
-    result.body = Dump(Envelope(api_version, std::move(response)));
+  Response response;
+  response.uid = result.uid;
+  auto finish = [&]() {
+    result.body = Write(api_version, response);
     return result;
   };
   auto error = [&](const std::string& message) {
     result.decision = Decision::kError;
-    return finish(Refusal(result.uid, 400, "BadRequest", "[seiguard] " + message));
+    response.allowed = false;
+    response.code = 400;
+    response.reason = "BadRequest";
+    response.message = "[seiguard] " + message;
+    return finish();
   };
 
-  if (!sub_resource.empty() || !policy.Judges(judged)) {
-    return finish(json{{"uid", result.uid}, {"allowed", true}});
-  }
+  if (!sub_resource.empty() || !policy.Judges(judged)) return finish();
   std::optional<Operation> op = ParseOperation(result.operation);
   if (!op) return error("unsupported operation \"" + result.operation + "\"");
-  if (*op == Operation::kDelete || *op == Operation::kConnect) {
-    return finish(json{{"uid", result.uid}, {"allowed", true}});
-  }
+  if (*op == Operation::kDelete || *op == Operation::kConnect) return finish();
   if (!has_object) return error("request.object is missing for " + result.operation);
   StatusOr<Object> obj = DecodeObject(object, judged);
   if (!obj.ok()) {
@@ -185,9 +236,9 @@ StatusOr<ReviewResult> AdmissionHandler::Review(std::string_view body, Endpoint 
 
   Request req{*op, &*obj, old ? &*old : nullptr, result.namespace_};
   Evaluation eval = Evaluate(req, policy, endpoint == Endpoint::kMutate ? Mode::kMutate : Mode::kValidate);
-  json response = Respond(result.uid, eval, endpoint, &result.decision);
+  Respond(eval, endpoint, &response, &result.decision);
   result.findings = std::move(eval.findings);
-  return finish(std::move(response));
+  return finish();
 }
 
 }  // namespace seiguard

@@ -12,6 +12,7 @@
 #include <set>
 
 #include "rules/decode.h"
+#include "webhook/json_text.h"
 
 namespace seiguard {
 namespace {
@@ -19,24 +20,6 @@ namespace {
 // Aliases may repeat text; past this many bytes of expansion the input is
 // refused rather than allowed to grow memory without bound.
 constexpr size_t kMaxAliasBytes = 16u << 20;
-
-void AppendJsonString(std::string& out, std::string_view s) {
-  out += '"';
-  for (char ch : s) {
-    unsigned char c = static_cast<unsigned char>(ch);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += ch;
-    } else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += ch;
-    }
-  }
-  out += '"';
-}
 
 bool AllDigits(std::string_view s, int base) {
   if (s.empty()) return false;

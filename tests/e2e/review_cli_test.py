@@ -1,0 +1,184 @@
+"""`seiguard review`, `rules` and `policy` as a user runs them."""
+import json
+import os
+import tempfile
+import unittest
+
+from seiguard_e2e import FIXTURES, apply_patch, decode_patch, fixture, run
+
+
+class ReviewFixtures(unittest.TestCase):
+    def review(self, name, *flags):
+        code, out, err = run(["review", *flags], fixture(name))
+        self.assertEqual(code, 0, err)
+        answer = json.loads(out)
+        request = json.loads(fixture(name))["request"]
+        self.assertEqual(answer["apiVersion"], "admission.k8s.io/v1")
+        self.assertEqual(answer["kind"], "AdmissionReview")
+        self.assertEqual(answer["response"]["uid"], request["uid"])
+        return answer["response"]
+
+    def test_legacy_is_denied_with_every_finding(self):
+        r = self.review("seinode-pod-legacy")
+        self.assertFalse(r["allowed"])
+        self.assertEqual(r["status"]["code"], 403)
+        lines = r["status"]["message"].split("\n")
+        rules = [l[1:l.index("]")] for l in lines]
+        self.assertEqual(rules.count("proxy-ignore-paths"), 1)
+        self.assertEqual(rules.count("probe-on-proxy-port"), 4)
+        self.assertIn("sidecar-public-port", rules)
+        self.assertIn("sidecar-public-port-env", rules)
+        self.assertNotIn("patch", r)
+
+    def test_split_is_allowed_without_patch_on_both_endpoints(self):
+        for flags in ([], ["--mutate"]):
+            r = self.review("seinode-pod-split", *flags)
+            self.assertTrue(r["allowed"])
+            self.assertNotIn("patch", r)
+            self.assertNotIn("warnings", r)
+
+    def test_needs_injection_is_patched_and_then_validates(self):
+        r = self.review("seinode-pod-needs-injection", "--mutate")
+        self.assertTrue(r["allowed"])
+        self.assertEqual(r["patchType"], "JSONPatch")
+        ops = decode_patch(r)
+        self.assertEqual(ops, [
+            {"op": "add", "path": "/spec/initContainers/1/ports/-",
+             "value": {"containerPort": 9100, "name": "public", "protocol": "TCP"}},
+            {"op": "add", "path": "/spec/initContainers/1/env/-",
+             "value": {"name": "SEI_SIDECAR_PUBLIC_PORT", "value": "9100"}},
+            {"op": "add", "path": "/metadata/labels/sei.io~1node", "value": "pacific-1-val-0"},
+        ])
+        review = json.loads(fixture("seinode-pod-needs-injection"))
+        review["request"]["object"] = apply_patch(review["request"]["object"], ops)
+        body = json.dumps(review).encode()
+        for flags in ([], ["--mutate"]):
+            code, out, err = run(["review", *flags], body)
+            self.assertEqual(code, 0, err)
+            again = json.loads(out)["response"]
+            self.assertTrue(again["allowed"], again)
+            self.assertNotIn("patch", again)
+
+    def test_plain_pod_is_untouched(self):
+        for flags in ([], ["--mutate"]):
+            r = self.review("plain-pod", *flags)
+            self.assertEqual(set(r), {"uid", "allowed"})
+            self.assertTrue(r["allowed"])
+
+    def test_validate_never_carries_a_patch(self):
+        for name in FIXTURES:
+            r = self.review(name)
+            self.assertNotIn("patch", r)
+            self.assertNotIn("patchType", r)
+
+    def test_warnings_are_short_single_lines_naming_the_rule(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
+            f.write("rules:\n  proxy-ignore-paths: warn\n  probe-on-proxy-port: warn\n"
+                    "  sidecar-public-port: warn\n  sidecar-public-port-env: warn\n")
+        try:
+            r = self.review("seinode-pod-legacy", "--policy-file", f.name)
+        finally:
+            os.unlink(f.name)
+        self.assertTrue(r["allowed"])
+        self.assertEqual(len(r["warnings"]), 7)
+        for w in r["warnings"]:
+            self.assertTrue(w.startswith("["), w)
+            self.assertLessEqual(len(w.encode()), 120, w)
+            self.assertNotIn("\n", w)
+
+
+class ReviewErrors(unittest.TestCase):
+    def test_input_that_is_not_an_admission_review_exits_2(self):
+        for body in (b"", b"not json", b'{"apiVersion":"v1","kind":"Pod"}', b"[" * 100000):
+            code, out, err = run(["review"], body)
+            self.assertEqual(code, 2, body[:40])
+            self.assertEqual(out, b"")
+            self.assertTrue(err.startswith("seiguard review: "), err)
+
+    def test_depth_bomb_is_refused_not_crashed(self):
+        code, _, err = run(["review"], b"[" * 1000000 + b"]" * 1000000)
+        self.assertEqual(code, 2)
+        self.assertIn("deeper than 64", err)
+
+    def test_oversized_input_is_refused(self):
+        code, _, err = run(["review", "--max-request-bytes", "1000"], fixture("seinode-pod-legacy"))
+        self.assertEqual(code, 2)
+        self.assertIn("larger than 1000 bytes", err)
+
+    def test_bad_policy_file_names_the_key_and_file(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
+            f.write("proxy:\n  prot: 8443\nrules:\n  node-label: block\n")
+        try:
+            code, out, err = run(["review", "--policy-file", f.name], fixture("seinode-pod-split"))
+        finally:
+            os.unlink(f.name)
+        self.assertEqual(code, 2)
+        self.assertEqual(out, b"")
+        self.assertIn(f.name + ': unknown key "proxy.prot"', err)
+        self.assertIn("rules.node-label: must be one of", err)
+
+    def test_yaml_syntax_error_in_policy_has_a_line(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
+            f.write("rules:\n  a: 1\n  a: 2\n")
+        try:
+            code, _, err = run(["review", "--policy-file", f.name], fixture("seinode-pod-split"))
+        finally:
+            os.unlink(f.name)
+        self.assertEqual(code, 2)
+        self.assertIn(f.name + ':3:3: duplicate key "a"', err)
+
+    def test_missing_policy_file_is_a_usage_error(self):
+        code, _, err = run(["review", "--policy-file", "/nonexistent/policy.yaml"], b"")
+        self.assertEqual(code, 2)
+        self.assertIn("/nonexistent/policy.yaml", err)
+
+
+class OtherCommands(unittest.TestCase):
+    def test_rules_lists_every_rule_with_its_default(self):
+        code, out, _ = run(["rules"])
+        self.assertEqual(code, 0)
+        text = out.decode()
+        for rule, action in [("proxy-ignore-paths", "deny"), ("probe-on-proxy-port", "deny"),
+                             ("sidecar-public-port", "mutate"), ("sidecar-public-port-env", "mutate"),
+                             ("node-label", "mutate"), ("node-label-immutable", "deny"),
+                             ("service-ports", "warn")]:
+            line = next(l for l in text.splitlines() if l.split()[0] == rule)
+            self.assertEqual(line.split()[1], action, line)
+
+    def test_rules_as_json(self):
+        code, out, _ = run(["rules", "-o", "json"])
+        self.assertEqual(code, 0)
+        rules = json.loads(out)
+        self.assertEqual(len(rules), 7)
+        for r in rules:
+            self.assertTrue(r["summary"] and r["description"] and r["help"])
+
+    def test_policy_prints_the_defaults_and_accepts_its_own_output(self):
+        code, out, _ = run(["policy"])
+        self.assertEqual(code, 0)
+        policy = json.loads(out)
+        self.assertEqual(policy["proxy"]["port"], 8443)
+        self.assertEqual(policy["sidecar"]["publicPort"], 9100)
+        with tempfile.NamedTemporaryFile("wb", suffix=".json", delete=False) as f:
+            f.write(out)
+        try:
+            code, again, err = run(["policy", "--policy-file", f.name])
+        finally:
+            os.unlink(f.name)
+        self.assertEqual(code, 0, err)
+        self.assertEqual(json.loads(again), policy)
+
+    def test_every_subcommand_has_help(self):
+        for cmd in (["--help"], ["review", "--help"], ["rules", "--help"], ["policy", "--help"]):
+            code, out, _ = run(cmd)
+            self.assertEqual(code, 0, cmd)
+            self.assertIn(b"Usage", out)
+
+    def test_unknown_subcommand_or_flag_is_a_usage_error(self):
+        self.assertEqual(run(["frobnicate"])[0], 2)
+        self.assertEqual(run(["review", "--no-such-flag"])[0], 2)
+        self.assertEqual(run([])[0], 2)
+
+
+if __name__ == "__main__":
+    unittest.main()
