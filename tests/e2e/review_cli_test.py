@@ -1,10 +1,8 @@
 """`seiguard review`, `rules` and `policy` as a user runs them."""
 import json
-import os
-import tempfile
 import unittest
 
-from seiguard_e2e import FIXTURES, apply_patch, decode_patch, fixture, run
+from seiguard_e2e import FIXTURES, apply_patch, decode_patch, fixture, run, temp_file
 
 
 class ReviewFixtures(unittest.TestCase):
@@ -72,13 +70,9 @@ class ReviewFixtures(unittest.TestCase):
             self.assertNotIn("patchType", r)
 
     def test_warnings_are_short_single_lines_naming_the_rule(self):
-        with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
-            f.write("rules:\n  proxy-ignore-paths: warn\n  probe-on-proxy-port: warn\n"
-                    "  sidecar-public-port: warn\n  sidecar-public-port-env: warn\n")
-        try:
-            r = self.review("seinode-pod-legacy", "--policy-file", f.name)
-        finally:
-            os.unlink(f.name)
+        with temp_file("rules:\n  proxy-ignore-paths: warn\n  probe-on-proxy-port: warn\n"
+                       "  sidecar-public-port: warn\n  sidecar-public-port-env: warn\n") as path:
+            r = self.review("seinode-pod-legacy", "--policy-file", path)
         self.assertTrue(r["allowed"])
         self.assertEqual(len(r["warnings"]), 7)
         for w in r["warnings"]:
@@ -106,26 +100,18 @@ class ReviewErrors(unittest.TestCase):
         self.assertIn("larger than 1000 bytes", err)
 
     def test_bad_policy_file_names_the_key_and_file(self):
-        with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
-            f.write("proxy:\n  prot: 8443\nrules:\n  node-label: block\n")
-        try:
-            code, out, err = run(["review", "--policy-file", f.name], fixture("seinode-pod-split"))
-        finally:
-            os.unlink(f.name)
+        with temp_file("proxy:\n  prot: 8443\nrules:\n  node-label: block\n") as path:
+            code, out, err = run(["review", "--policy-file", path], fixture("seinode-pod-split"))
         self.assertEqual(code, 2)
         self.assertEqual(out, b"")
-        self.assertIn(f.name + ': unknown key "proxy.prot"', err)
+        self.assertIn(path + ': unknown key "proxy.prot"', err)
         self.assertIn("rules.node-label: must be one of", err)
 
     def test_yaml_syntax_error_in_policy_has_a_line(self):
-        with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
-            f.write("rules:\n  a: 1\n  a: 2\n")
-        try:
-            code, _, err = run(["review", "--policy-file", f.name], fixture("seinode-pod-split"))
-        finally:
-            os.unlink(f.name)
+        with temp_file("rules:\n  a: 1\n  a: 2\n") as path:
+            code, _, err = run(["review", "--policy-file", path], fixture("seinode-pod-split"))
         self.assertEqual(code, 2)
-        self.assertIn(f.name + ':3:3: duplicate key "a"', err)
+        self.assertIn(path + ':3:3: duplicate key "a"', err)
 
     def test_missing_policy_file_is_a_usage_error(self):
         code, _, err = run(["review", "--policy-file", "/nonexistent/policy.yaml"], b"")
@@ -159,12 +145,8 @@ class OtherCommands(unittest.TestCase):
         policy = json.loads(out)
         self.assertEqual(policy["proxy"]["port"], 8443)
         self.assertEqual(policy["sidecar"]["publicPort"], 9100)
-        with tempfile.NamedTemporaryFile("wb", suffix=".json", delete=False) as f:
-            f.write(out)
-        try:
-            code, again, err = run(["policy", "--policy-file", f.name])
-        finally:
-            os.unlink(f.name)
+        with temp_file(out.decode(), ".json") as path:
+            code, again, err = run(["policy", "--policy-file", path])
         self.assertEqual(code, 0, err)
         self.assertEqual(json.loads(again), policy)
 

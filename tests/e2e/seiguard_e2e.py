@@ -1,9 +1,11 @@
 """Shared helpers for the end-to-end tests: they run the real binary."""
 import base64
+import contextlib
 import copy
 import json
 import os
 import subprocess
+import tempfile
 
 BINARY = os.environ.get("SEIGUARD", os.path.join(os.path.dirname(__file__), "../../build/seiguard"))
 SOURCE = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
@@ -56,3 +58,14 @@ def apply_patch(doc, ops):
             else:
                 parent[last] = op["value"]
     return doc
+
+
+@contextlib.contextmanager
+def temp_file(text, suffix=".yaml"):
+    """A file holding `text`, removed afterwards; yields its path."""
+    with tempfile.NamedTemporaryFile("w", suffix=suffix, delete=False) as f:
+        f.write(text)
+    try:
+        yield f.name
+    finally:
+        os.unlink(f.name)
