@@ -21,6 +21,7 @@ using Runner = std::function<int()>;
 Runner SetupReview(CLI::App& app);
 Runner SetupRules(CLI::App& app);
 Runner SetupPolicy(CLI::App& app);
+Runner SetupServe(CLI::App& app);
 
 }  // namespace seiguard
 
