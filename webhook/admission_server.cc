@@ -138,7 +138,6 @@ void AdmissionServer::Admit(const HttpRequest& req, HttpResponse& res, const htt
     Metrics* m;
     ~Done() { m->AddInFlight(-1); }
   } done{metrics_};
-  if (draining_) res.set_header("Connection", "close");
 
   // The API server's ?timeout= is how long it will wait; past it nobody reads
   // the answer. The body must also arrive within the request timeout.
@@ -181,6 +180,9 @@ void AdmissionServer::Admit(const HttpRequest& req, HttpResponse& res, const htt
   }
   res.status = 200;
   res.set_content(std::move(result->body), "application/json");
+  // Decided when the answer is ready: a request that was in flight when
+  // draining began must still learn that this connection is ending.
+  if (draining_) res.set_header("Connection", "close");
   metrics_->CountReview(endpoint, result->operation, result->kind, result->decision, seconds,
                         result->findings);
   Log(spdlog::level::info, "admission",

@@ -113,7 +113,10 @@ class Server:
             p = subprocess.run(args + [self.url(path)], input=body, capture_output=True, timeout=timeout + 5)
             with open(head.name, errors="replace") as h:
                 headers = h.read()
-        status = int(headers.split()[1]) if headers.startswith("HTTP/") else 0
+        # The dump may hold an interim "100 Continue" block first: keep the last.
+        blocks = [b for b in headers.replace("\r\n", "\n").split("\n\n") if b.startswith("HTTP/")]
+        headers = blocks[-1] if blocks else ""
+        status = int(headers.split()[1]) if headers else 0
         return status, headers, p.stdout
 
     def get_public(self, path):

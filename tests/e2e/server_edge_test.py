@@ -1,0 +1,179 @@
+"""What the server refuses at the edge, before the body is read, and that
+hostile bodies leave it alive with bounded memory."""
+import socket
+import threading
+import time
+import unittest
+
+from seiguard_e2e import fixture
+from server_harness import Server, read_response
+
+# Each of these must leave the process with at most this much resident memory.
+RSS_LIMIT_KIB = 64 * 1024
+
+
+def request_head(path="/validate", content_type="application/json", extra=""):
+    return (f"POST {path} HTTP/1.1\r\nHost: seiguard.seiguard-system.svc\r\n"
+            f"Content-Type: {content_type}\r\n{extra}\r\n").encode()
+
+
+class EdgeRefusals(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server().__enter__()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.__exit__(None, None, None)
+
+    def assertAlive(self):
+        status, _, body = self.server.curl("/validate", fixture("seinode-pod-split"))
+        self.assertEqual(status, 200)
+        self.assertLess(self.server.rss_kib(), RSS_LIMIT_KIB)
+
+    def refusal(self, head, body=b""):
+        """Sends a request, returns (status line, headers, whether the server then closed)."""
+        s = self.server.tls_socket()
+        s.sendall(head + body)
+        resp_head, _ = read_response(s)
+        s.settimeout(3)
+        try:
+            closed = s.recv(1) == b""
+        except (ConnectionError, OSError):
+            closed = True
+        s.close()
+        return resp_head.decode(errors="replace"), closed
+
+    def test_wrong_content_type_is_415_and_closes(self):
+        head, closed = self.refusal(request_head(content_type="text/plain", extra="Content-Length: 2\r\n"), b"{}")
+        self.assertTrue(head.startswith("HTTP/1.1 415"), head)
+        self.assertTrue(closed)
+
+    def test_chunked_body_is_411_and_closes(self):
+        head, closed = self.refusal(request_head(extra="Transfer-Encoding: chunked\r\n"), b"2\r\n{}\r\n")
+        self.assertTrue(head.startswith("HTTP/1.1 411"), head)
+        self.assertTrue(closed)
+
+    def test_missing_content_length_is_411(self):
+        head, closed = self.refusal(request_head())
+        self.assertTrue(head.startswith("HTTP/1.1 411"), head)
+        self.assertTrue(closed)
+
+    def test_declared_length_over_the_limit_is_413_before_reading(self):
+        head, closed = self.refusal(request_head(extra=f"Content-Length: {64 << 20}\r\n"), b"{" * 4096)
+        self.assertTrue(head.startswith("HTTP/1.1 413"), head)
+        self.assertTrue(closed)
+
+    def test_a_64_mib_body_leaves_the_process_alive_and_small(self):
+        status, _, body = self.server.curl("/validate", b"[" * (64 << 20))
+        self.assertIn(status, (0, 413))  # curl may see the reset while still sending
+        self.assertAlive()
+
+    def test_an_endless_chunked_body_does_not_grow_the_process(self):
+        s = self.server.tls_socket()
+        s.sendall(request_head(extra="Transfer-Encoding: chunked\r\n"))
+        sent = 0
+        end = time.time() + 3
+        try:
+            while time.time() < end:
+                s.sendall(b"10000\r\n" + b"[" * 0x10000 + b"\r\n")
+                sent += 0x10000
+        except (ConnectionError, OSError):
+            pass  # the server closed the connection: what we want
+        s.close()
+        self.assertAlive()
+
+    def test_a_depth_bomb_is_a_400_with_a_clear_message(self):
+        bomb = b"[" * 1000000 + b"]" * 1000000
+        status, headers, body = self.server.curl("/validate", bomb)
+        self.assertEqual(status, 400, (headers, body[:200], self.server.logs[-3:]))
+        self.assertIn(b"nested deeper than 64 levels", body)
+        self.assertAlive()
+
+    def test_header_flood_is_cut_off(self):
+        s = self.server.tls_socket()
+        s.sendall(b"POST /validate HTTP/1.1\r\nHost: x\r\n")
+        closed = False
+        line = b"X-Flood: " + b"a" * 1000 + b"\r\n"
+        sent, end = 0, time.time() + 20
+        try:
+            # Far more than any socket buffer could absorb if nobody read it.
+            while sent < (256 << 20) and time.time() < end:
+                s.sendall(line * 64)
+                sent += len(line) * 64
+        except (ConnectionError, OSError):
+            closed = True
+        s.close()
+        self.assertTrue(closed, "the server must stop reading an endless header")
+        self.assertAlive()
+
+    def test_refusals_never_echo_exception_text(self):
+        for head in (request_head(content_type="text/plain", extra="Content-Length: 0\r\n"),
+                     request_head(extra="Content-Length: abc\r\n"),
+                     b"GARBAGE\r\n\r\n"):
+            text, _ = self.refusal(head)
+            self.assertNotIn("EXCEPTION_WHAT", text.upper())
+
+    def test_garbage_instead_of_tls_is_dropped(self):
+        raw = socket.create_connection(("127.0.0.1", self.server.port), timeout=5)
+        raw.sendall(b"GET / HTTP/1.1\r\n\r\n" + bytes(range(256)) * 10)
+        try:
+            data = raw.recv(100)
+        except (ConnectionError, OSError):
+            data = b""
+        raw.close()
+        self.assertNotIn(b"HTTP/1.1 200", data)
+        self.assertAlive()
+
+    def test_keep_alive_connections_are_reused(self):
+        s = self.server.tls_socket()
+        body = fixture("seinode-pod-split")
+        for _ in range(20):
+            s.sendall(request_head(extra=f"Content-Length: {len(body)}\r\n") + body)
+            head, answer = read_response(s)
+            self.assertTrue(head.startswith(b"HTTP/1.1 200"), head)
+            self.assertIn(b'"allowed":true', answer)
+            self.assertNotIn(b"Connection: close", head)
+        s.close()
+
+
+class Concurrency(unittest.TestCase):
+    def test_256_idle_or_slow_connections_do_not_delay_a_valid_request(self):
+        with Server() as server:
+            hostile = []
+            for i in range(256):
+                if i % 3 == 0:  # idle plain TCP, no handshake
+                    hostile.append(socket.create_connection(("127.0.0.1", server.port), timeout=10))
+                else:  # TLS established, then idle (i % 3 == 1) or one header byte a second
+                    hostile.append(server.tls_socket())
+            slow = [s for i, s in enumerate(hostile) if i % 3 == 2]
+            stop = threading.Event()
+
+            def trickle():
+                while not stop.is_set():
+                    for s in slow:
+                        try:
+                            s.send(b"P")
+                        except OSError:
+                            pass
+                    stop.wait(1.0)
+
+            t = threading.Thread(target=trickle, daemon=True)
+            t.start()
+            time.sleep(2)
+            worst = 0.0
+            for _ in range(5):
+                start = time.time()
+                status, _, answer = server.curl("/validate", fixture("seinode-pod-legacy"))
+                worst = max(worst, time.time() - start)
+                self.assertEqual(status, 200)
+                self.assertIn(b'"allowed":false', answer)
+            stop.set()
+            t.join()
+            for s in hostile:
+                s.close()
+            self.assertLess(worst, 1.0, f"a valid request took {worst:.3f}s behind 256 hostile connections")
+
+
+if __name__ == "__main__":
+    unittest.main()
