@@ -60,6 +60,24 @@ std::string RuleNames(const std::vector<Finding>& findings) {
 
 }  // namespace
 
+void InstallErrorHandling(httplib::Server& server, Metrics* metrics) {
+  server.set_exception_handler([metrics](const HttpRequest&, HttpResponse& res, std::exception_ptr ep) {
+    std::string what = "unknown exception";
+    try {
+      std::rethrow_exception(ep);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    Log(spdlog::level::err, "internal error", {{"error", what}});
+    res.headers.clear();
+    res.status = 500;
+    res.set_content("internal error\n", "text/plain; charset=utf-8");
+    res.set_header("Connection", "close");
+    if (metrics != nullptr) metrics->CountRefusal(500);
+  });
+}
+
 bool ParseGoDuration(std::string_view text, std::chrono::milliseconds* out) {
   if (text.empty()) return false;
   double total_ms = 0;
@@ -223,19 +241,7 @@ void AdmissionServer::Route() {
   };
   s.Post("/validate", admit(false));
   s.Post("/mutate", admit(true));
-  // Anything that still escapes: a generic 500, the detail only in the log.
-  s.set_exception_handler([this](const HttpRequest&, HttpResponse& res, std::exception_ptr ep) {
-    std::string what = "unknown exception";
-    try {
-      std::rethrow_exception(ep);
-    } catch (const std::exception& e) {
-      what = e.what();
-    } catch (...) {
-    }
-    Log(spdlog::level::err, "internal error", {{"error", what}});
-    res.headers.clear();
-    Refuse(res, 500, "internal error");
-  });
+  InstallErrorHandling(s, metrics_);
   s.set_expect_100_continue_handler([this](const HttpRequest& req, HttpResponse& res) {
     return CheckEdge(req, res) == HandlerResponse::Handled ? res.status : 100;
   });

@@ -80,6 +80,11 @@ class AdmissionServer {
   std::atomic<bool> running_{false};
 };
 
+// Makes any exception that escapes a handler a generic 500 ("internal
+// error", detail only in the log) instead of cpp-httplib's default, which
+// echoes the exception's text in an EXCEPTION_WHAT header.
+void InstallErrorHandling(httplib::Server& server, Metrics* metrics);
+
 // Go-style durations as the API server writes ?timeout= ("10s", "500ms",
 // "1m30s"); false when malformed.
 bool ParseGoDuration(std::string_view text, std::chrono::milliseconds* out);

@@ -125,6 +125,25 @@ class EdgeRefusals(unittest.TestCase):
         self.assertNotIn(b"HTTP/1.1 200", data)
         self.assertAlive()
 
+    def test_long_request_lines_are_refused_or_routed_never_fatal(self):
+        for n in (3500, 4000, 20000):
+            text, _ = self.refusal(b"POST /" + b"a" * n + b"?x=" + b"b" * n + b" HTTP/1.1\r\nHost: x\r\n"
+                                   b"Content-Length: 0\r\n\r\n")
+            self.assertRegex(text, r"^HTTP/1.1 (404|414)")
+        self.assertAlive()
+
+    def test_the_timeout_query_parameter_is_a_deadline(self):
+        body = fixture("seinode-pod-split")
+        s = self.server.tls_socket()
+        s.sendall(b"POST /validate?timeout=1s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  + f"Content-Length: {len(body)}\r\n\r\n".encode() + body[:100])
+        time.sleep(1.3)
+        s.sendall(body[100:])
+        head, answer = read_response(s)
+        s.close()
+        self.assertTrue(head.startswith(b"HTTP/1.1 504"), head)
+        self.assertIn(b"deadline exceeded", answer)
+
     def test_keep_alive_connections_are_reused(self):
         s = self.server.tls_socket()
         body = fixture("seinode-pod-split")
