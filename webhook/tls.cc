@@ -4,6 +4,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <ctime>
@@ -44,6 +45,18 @@ int ConnectionIndex(ConnectionRegistry* registry) {
 }
 
 int g_connection_index = -1;
+
+// Ends a connection from inside its worker without freeing the descriptor
+// number: the connection is replaced by an unconnected socket, so the real
+// one is closed (the peer gets a reset; on Linux shutdown(SHUT_RD) would keep
+// queueing whatever it sends), and every later read or write by cpp-httplib
+// fails at once. The number cannot be reused by another connection until
+// cpp-httplib closes it.
+void Sever(int fd) {
+  int dummy = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (dummy < 0 || ::dup2(dummy, fd) < 0) ::shutdown(fd, SHUT_RDWR);
+  if (dummy >= 0) ::close(dummy);
+}
 
 int SelectCertificate(SSL* ssl, void* arg) {
   std::shared_ptr<const CertPair> pair = static_cast<CertStore*>(arg)->Current();
@@ -94,7 +107,7 @@ void OnRecord(int write_p, int, int content_type, const void* buf, size_t len, S
   }
   c->header_bytes += 5u + ((unsigned(h[3]) << 8) | h[4]);
   if (c->header_bytes > registry->max_header_bytes || now - c->header_start > registry->max_header_time) {
-    ::shutdown(c->fd, SHUT_RDWR);
+    Sever(c->fd);
   }
 }
 
