@@ -144,16 +144,22 @@ class EdgeRefusals(unittest.TestCase):
         self.assertTrue(head.startswith(b"HTTP/1.1 504"), head)
         self.assertIn(b"deadline exceeded", answer)
 
-    def test_keep_alive_connections_are_reused(self):
+    def test_keep_alive_connections_are_reused_without_nagle_delays(self):
         s = self.server.tls_socket()
         body = fixture("seinode-pod-split")
+        times = []
         for _ in range(20):
+            start = time.perf_counter()
             s.sendall(request_head(extra=f"Content-Length: {len(body)}\r\n") + body)
             head, answer = read_response(s)
+            times.append(time.perf_counter() - start)
             self.assertTrue(head.startswith(b"HTTP/1.1 200"), head)
             self.assertIn(b'"allowed":true', answer)
             self.assertNotIn(b"Connection: close", head)
         s.close()
+        # With Nagle on, each answer would wait for a delayed ACK (~40 ms).
+        times.sort()
+        self.assertLess(times[len(times) // 2], 0.02, times)
 
 
 class Concurrency(unittest.TestCase):

@@ -64,6 +64,17 @@ class Rotation(unittest.TestCase):
             self.assertIn("does not match", error)
 
 
+    def test_an_unreadable_certificate_file_keeps_the_old_pair(self):
+        with Server("--tls-reload-interval", "200ms") as s:
+            old = served_serial(s)
+            cert = os.path.join(s.certs, "tls.crt")
+            os.rename(cert, cert + ".away")
+            self.assertTrue(wait_until(lambda: s.events("serving certificate not reloaded; keeping the current one"), 5))
+            self.assertEqual(served_serial(s), old)
+            self.assertEqual(s.get_public("/readyz")[0], 200)
+            os.rename(cert + ".away", cert)
+
+
 class Shutdown(unittest.TestCase):
     def test_sigterm_drops_readiness_first_and_finishes_the_request_in_flight(self):
         with Server("--shutdown-delay", "1s", "--shutdown-timeout", "6s") as s:
