@@ -6,18 +6,10 @@ import os
 import unittest
 
 from seiguard_e2e import FIXTURES, SHARED, fixture, run
-from server_harness import Server
+from server_harness import Server, SharedServerTest
 
 
-class AnswersLikeReview(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = Server().__enter__()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.__exit__(None, None, None)
-
+class AnswersLikeReview(SharedServerTest):
     def test_every_fixture_on_both_endpoints_matches_review_byte_for_byte(self):
         bodies = [fixture(n) for n in FIXTURES]
         for path in glob.glob(os.path.join(SHARED, "fixtures", "k8s-api", "admission.k8s.io.*.json")):

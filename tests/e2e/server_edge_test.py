@@ -6,7 +6,7 @@ import time
 import unittest
 
 from seiguard_e2e import fixture
-from server_harness import Server, read_response
+from server_harness import Server, SharedServerTest, read_response
 
 # Each of these must leave the process with at most this much resident memory.
 RSS_LIMIT_KIB = 64 * 1024
@@ -17,15 +17,7 @@ def request_head(path="/validate", content_type="application/json", extra=""):
             f"Content-Type: {content_type}\r\n{extra}\r\n").encode()
 
 
-class EdgeRefusals(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = Server().__enter__()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.__exit__(None, None, None)
-
+class EdgeRefusals(SharedServerTest):
     def assertAlive(self):
         status, _, body = self.server.curl("/validate", fixture("seinode-pod-split"))
         self.assertEqual(status, 200)

@@ -10,6 +10,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import unittest
 
 from seiguard_e2e import BINARY, SOURCE
 
@@ -141,6 +142,20 @@ class Server:
                             "-servername", SERVICE_NAME, *args],
                            input=b"", capture_output=True, timeout=timeout)
         return p.returncode, (p.stdout + p.stderr).decode(errors="replace")
+
+
+class SharedServerTest(unittest.TestCase):
+    """Test cases that share one server, started once for the class."""
+
+    server_flags = ()
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server(*cls.server_flags).__enter__()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.__exit__(None, None, None)
 
 
 def read_response(sock, limit=1 << 20):
