@@ -10,7 +10,7 @@ packages=(
   nlohmann-json3-dev libsimdjson-dev libyaml-dev
   libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  curl python3
+  curl python3 python3-yaml
 )
 
 missing=()

@@ -22,6 +22,7 @@ Runner SetupReview(CLI::App& app);
 Runner SetupRules(CLI::App& app);
 Runner SetupPolicy(CLI::App& app);
 Runner SetupServe(CLI::App& app);
+Runner SetupCheck(CLI::App& app);
 
 }  // namespace seiguard
 

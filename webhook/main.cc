@@ -19,8 +19,8 @@ int main(int argc, char** argv) {
       "seiguard"};
   app.set_version_flag("--version", SEIGUARD_VERSION);
   app.require_subcommand(1);
-  std::vector<Runner> runners = {SetupServe(app), SetupReview(app), SetupRules(app),
-                                 SetupPolicy(app)};
+  std::vector<Runner> runners = {SetupServe(app), SetupCheck(app), SetupReview(app),
+                                 SetupRules(app), SetupPolicy(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -112,6 +112,8 @@ struct Frame {
 
 class Converter {
  public:
+  explicit Converter(size_t first_line) : line_offset_(first_line - 1) {}
+
   StatusOr<std::vector<YamlDocument>> Run(std::string_view text) {
     yaml_parser_t parser;
     if (!yaml_parser_initialize(&parser)) return Status::Error("out of memory");
@@ -134,8 +136,8 @@ class Converter {
   }
 
  private:
-  static Status Error(const yaml_mark_t& mark, std::string_view what, const char* context) {
-    std::string msg = std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1) + ": ";
+  Status Error(const yaml_mark_t& mark, std::string_view what, const char* context) const {
+    std::string msg = std::to_string(mark.line + 1 + line_offset_) + ":" + std::to_string(mark.column + 1) + ": ";
     if (context != nullptr) msg += std::string(context) + ": ";
     return Status::Error(msg + std::string(what));
   }
@@ -170,7 +172,7 @@ class Converter {
       case YAML_DOCUMENT_START_EVENT:
         out_.clear();
         anchors_.clear();
-        doc_line_ = e.start_mark.line + 1;
+        doc_line_ = e.start_mark.line + 1 + line_offset_;
         return Status();
       case YAML_DOCUMENT_END_EVENT:
         if (out_.empty()) out_ = "null";
@@ -256,12 +258,13 @@ class Converter {
   std::map<std::string, std::string> anchors_;
   size_t alias_bytes_ = 0;
   size_t doc_line_ = 0;
+  size_t line_offset_ = 0;
 };
 
 }  // namespace
 
-StatusOr<std::vector<YamlDocument>> YamlToJson(std::string_view text) {
-  return Converter().Run(text);
+StatusOr<std::vector<YamlDocument>> YamlToJson(std::string_view text, size_t first_line) {
+  return Converter(first_line).Run(text);
 }
 
 }  // namespace seiguard

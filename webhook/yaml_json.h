@@ -23,8 +23,10 @@ struct YamlDocument {
   size_t line = 0;    // 1-based line where the document starts
 };
 
-// Converts every document of a YAML stream. JSON input is YAML too.
-StatusOr<std::vector<YamlDocument>> YamlToJson(std::string_view text);
+// Converts every document of a YAML stream. JSON input is YAML too. Line
+// numbers in results and errors count from `first_line` (for a stream cut out
+// of a larger file).
+StatusOr<std::vector<YamlDocument>> YamlToJson(std::string_view text, size_t first_line = 1);
 
 }  // namespace seiguard
 

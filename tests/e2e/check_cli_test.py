@@ -1,0 +1,231 @@
+"""`seiguard check` as CI runs it: manifests in YAML and JSON, directories,
+stdin, Lists, broken input, every output format, and parity with /validate."""
+import glob
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+import xml.etree.ElementTree as ET
+
+import yaml
+
+from seiguard_e2e import FIXTURES, SEINODE, SOURCE, fixture, run
+
+
+def pod(name):
+    obj = json.loads(fixture(name))["request"]["object"]
+    obj["metadata"].pop("managedFields", None)
+    return obj
+
+
+def as_review(obj):
+    group = obj["apiVersion"].split("/")[0] if "/" in obj["apiVersion"] else ""
+    return json.dumps({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {
+        "uid": "parity", "operation": "CREATE", "kind": {"group": group, "version": "v1", "kind": obj["kind"]},
+        "namespace": obj["metadata"].get("namespace", ""), "object": obj, "oldObject": None, "dryRun": False}}).encode()
+
+
+def audit_findings(response):
+    """(rule, action, path) triples from a review's auditAnnotations."""
+    out = set()
+    for rule, value in response.get("auditAnnotations", {}).items():
+        if rule == "decision":
+            continue
+        for item in value.split(", "):
+            action, _, path = item.partition(" ")
+            out.add((rule, action, path))
+    return out
+
+
+class Check(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp()
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def write(self, rel, text):
+        path = os.path.join(self.tmp, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w" if isinstance(text, str) else "wb") as f:
+            f.write(text)
+        return path
+
+    def check(self, *args, stdin=b""):
+        code, out, err = run(["check", *args], stdin, timeout=60)
+        return code, out.decode(), err
+
+    def test_fixtures_as_yaml_and_json_agree_with_validate(self):
+        for name in FIXTURES:
+            obj = pod(name)
+            y = self.write(f"{name}.yaml", yaml.safe_dump(obj, sort_keys=False))
+            j = self.write(f"{name}.json", json.dumps(obj, indent=2))
+            code, out, err = run(["review"], as_review(obj))
+            self.assertEqual(code, 0, err)
+            want = audit_findings(json.loads(out)["response"])
+            for path in (y, j):
+                code, out, _ = self.check("-o", "json", path)
+                got = {(f["rule"], f["action"], f["path"]) for f in json.loads(out)["findings"]}
+                self.assertEqual(got, want, f"{name} via {os.path.basename(path)}")
+                self.assertEqual(code, 1 if any(a == "deny" for _, a, _ in want) else 0)
+
+    def test_text_reports_file_line_column_of_the_offending_element(self):
+        path = self.write("legacy.yaml", yaml.safe_dump(pod("seinode-pod-legacy"), sort_keys=False))
+        code, out, _ = self.check(path)
+        self.assertEqual(code, 1)
+        with open(path) as f:
+            lines = f.read().split("\n")
+        for line in out.strip().split("\n")[:-1]:
+            file, lno, col, rest = line.split(":", 3)
+            self.assertEqual(file, path)
+            self.assertRegex(rest, r"^ (deny|warn) \[[a-z-]+\] Pod/pacific-1/pacific-1-val-0-0: ")
+            text_at = lines[int(lno) - 1][int(col) - 1:]
+            if "[proxy-ignore-paths]" in rest:
+                self.assertTrue(text_at.startswith("--ignore-paths"), text_at)
+            if "[probe-on-proxy-port]" in rest:
+                self.assertTrue(text_at.startswith("8443"), text_at)
+        self.assertIn("checked 1 object(s) in 1 file(s), skipped 0: 7 denying finding(s)", out)
+
+    def test_directories_mixing_good_bad_and_broken_files(self):
+        self.write("a/good.yaml", yaml.safe_dump(pod("seinode-pod-split")))
+        self.write("a/b/bad.json", json.dumps(pod("seinode-pod-legacy")))
+        self.write("a/b/broken.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: x\n---\n"
+                   + yaml.safe_dump(pod("seinode-pod-needs-injection")))
+        self.write("a/notes.txt", "not a manifest")
+        self.write("a/empty.yaml", "")
+        self.write("a/binary.yaml", bytes(range(256)) * 4)
+        os.symlink(os.path.join(self.tmp, "a"), os.path.join(self.tmp, "a", "b", "loop"))
+        code, out, _ = self.check("-o", "json", os.path.join(self.tmp, "a"))
+        report = json.loads(out)
+        self.assertEqual(code, 2)
+        self.assertEqual(report["objects"], 3)  # split, legacy, and needs-injection after the broken doc
+        error_files = {os.path.basename(e["file"]) for e in report["errors"]}
+        self.assertEqual(error_files, {"broken.yaml", "binary.yaml"})
+        broken = next(e for e in report["errors"] if e["file"].endswith("broken.yaml"))
+        self.assertEqual((broken["line"], broken["column"]), (4, 1))
+        rules = {f["rule"] for f in report["findings"] if f["file"].endswith("broken.yaml")}
+        self.assertIn("node-label", rules)
+
+    def test_a_list_of_many_pods_from_stdin(self):
+        pods = [pod("seinode-pod-legacy") if i % 2 else pod("seinode-pod-split") for i in range(200)]
+        for i, p in enumerate(pods):
+            p["metadata"]["name"] = f"pod-{i}"
+        listing = {"apiVersion": "v1", "kind": "List", "items": pods + [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}}]}
+        for text in (yaml.safe_dump(listing), json.dumps(listing)):
+            code, out, _ = self.check("-o", "json", "-", stdin=text.encode())
+            report = json.loads(out)
+            self.assertEqual(code, 1)
+            self.assertEqual(report["objects"], 200)
+            self.assertEqual(report["skipped"], {"ConfigMap": 1})
+            self.assertEqual(report["summary"]["deny"], 700)
+            first = report["findings"][0]
+            self.assertEqual(first["file"], "<stdin>")
+            self.assertTrue(first["path"].startswith("items[1].spec."), first["path"])
+
+    def test_templates_and_services_use_the_template_semantics(self):
+        sts = {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "n0", "namespace": "x"},
+               "spec": {"template": {"metadata": {"labels": {}}, "spec": {"containers": [
+                   {"name": "sei-sidecar", "image": "seictl"},
+                   {"name": "kube-rbac-proxy", "image": "quay.io/brancz/kube-rbac-proxy:v0.19.1",
+                    "args": ["--ignore-paths=/metrics"]}]}}}}
+        svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "n0", "labels": {"sei.io/node": "n0"}},
+               "spec": {"clusterIP": "None", "ports": [{"port": 8443}]}}
+        path = self.write("w.yaml", yaml.safe_dump_all([sts, svc]))
+        code, out, _ = self.check("-o", "json", path)
+        got = sorted((f["kind"], f["rule"], f["action"]) for f in json.loads(out)["findings"])
+        self.assertEqual(got, [("Service", "service-ports", "warn"),
+                               ("StatefulSet", "node-label", "warn"),
+                               ("StatefulSet", "proxy-ignore-paths", "deny"),
+                               ("StatefulSet", "sidecar-public-port", "warn"),
+                               ("StatefulSet", "sidecar-public-port-env", "warn")])
+        self.assertEqual(code, 1)
+
+    def test_exit_codes_and_warnings_as_errors(self):
+        clean = self.write("clean.yaml", yaml.safe_dump(pod("seinode-pod-split")))
+        self.assertEqual(self.check(clean)[0], 0)
+        svc = self.write("svc.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: s, labels: {sei.io/node: s}}\n"
+                                     "spec: {clusterIP: None, ports: [{port: 8443}]}\n")
+        self.assertEqual(self.check(svc)[0], 0)
+        self.assertEqual(self.check("--warnings-as-errors", svc)[0], 1)
+        self.assertEqual(self.check(os.path.join(self.tmp, "missing.yaml"))[0], 2)
+        self.assertEqual(run(["check"])[0], 2)
+
+    def test_yaml_core_schema_typing(self):
+        base = pod("seinode-pod-split")
+        text = yaml.safe_dump(base, sort_keys=False)
+        quoted = text.replace("containerPort: 9100", "containerPort: '9100'")
+        self.assertNotEqual(quoted, text)
+        code, out, _ = self.check("-o", "json", self.write("q.yaml", quoted))
+        self.assertEqual(code, 2)
+        self.assertIn("expected an integer, got a string", json.loads(out)["errors"][0]["message"])
+        self.assertEqual(self.check(self.write("u.yaml", text))[0], 0)
+
+    def test_nesting_beyond_the_limit_is_an_error_not_a_crash(self):
+        deep = self.write("deep.yaml", "[" * 2_000_000)
+        code, out, _ = self.check(deep)
+        self.assertEqual(code, 2)
+        self.assertIn("nested deeper than 64 levels", out)
+
+    def test_junit_is_one_testcase_per_object_with_failures(self):
+        self.write("x/legacy.yaml", yaml.safe_dump(pod("seinode-pod-legacy")))
+        self.write("x/split.yaml", yaml.safe_dump(pod("seinode-pod-split")))
+        code, out, _ = self.check("-o", "junit", os.path.join(self.tmp, "x"))
+        root = ET.fromstring(out)
+        cases = root.findall(".//testcase")
+        self.assertEqual(len(cases), 2)
+        failures = root.findall(".//failure")
+        self.assertEqual(len(failures), 7)
+        self.assertEqual(root.get("failures"), "7")
+        self.assertTrue(all(f.get("type") in {"proxy-ignore-paths", "probe-on-proxy-port", "sidecar-public-port",
+                                               "sidecar-public-port-env"} for f in failures))
+
+    def test_sarif_has_rule_metadata_and_physical_locations(self):
+        path = self.write("legacy.yaml", yaml.safe_dump(pod("seinode-pod-legacy"), sort_keys=False))
+        code, out, _ = self.check("-o", "sarif", path)
+        sarif = json.loads(out)
+        self.assertEqual(sarif["version"], "2.1.0")
+        run0 = sarif["runs"][0]
+        rules = run0["tool"]["driver"]["rules"]
+        self.assertEqual([r["id"] for r in rules][:2], ["proxy-ignore-paths", "probe-on-proxy-port"])
+        for r in rules:
+            self.assertTrue(r["shortDescription"]["text"] and r["fullDescription"]["text"] and r["help"]["text"])
+        self.assertEqual(len(run0["results"]), 7)
+        for res in run0["results"]:
+            loc = res["locations"][0]["physicalLocation"]
+            self.assertEqual(loc["artifactLocation"]["uri"], path)
+            self.assertGreater(loc["region"]["startLine"], 1)
+            self.assertEqual(rules[res["ruleIndex"]]["id"], res["ruleId"])
+
+    def test_fix_prints_documents_that_pass_and_keep_every_value(self):
+        original = pod("seinode-pod-needs-injection")
+        original["metadata"]["annotations"]["tricky"] = "yes"  # must stay a string
+        original["metadata"]["labels"]["version"] = "1.10"
+        legacy = pod("seinode-pod-legacy")
+        path = self.write("two.yaml", yaml.safe_dump_all([original, legacy], sort_keys=False))
+        code, out, err = self.check("--fix", path)
+        self.assertEqual(code, 0, err)
+        fixed = list(yaml.safe_load_all(out))
+        self.assertEqual(len(fixed), 2)
+        code, review_out, _ = run(["review", "--mutate"], as_review(original))
+        from seiguard_e2e import apply_patch, decode_patch
+        self.assertEqual(fixed[0], apply_patch(original, decode_patch(json.loads(review_out)["response"])))
+        self.assertEqual(fixed[0]["metadata"]["annotations"]["tricky"], "yes")
+        # Remediation: the legacy pod loses --ignore-paths, its probes move to 9100.
+        proxy = fixed[1]["spec"]["initContainers"][2]
+        self.assertFalse(any("--ignore-paths" in a for a in proxy["args"]))
+        self.assertEqual(proxy["livenessProbe"]["httpGet"]["port"], 9100)
+        again = self.write("fixed.yaml", out)
+        self.assertEqual(self.check(again)[0], 0)
+
+    def test_policy_file_applies(self):
+        policy = self.write("p.yaml", "rules:\n  proxy-ignore-paths: warn\n  probe-on-proxy-port: warn\n"
+                                      "  sidecar-public-port: warn\n  sidecar-public-port-env: warn\n")
+        legacy = self.write("l.json", json.dumps(pod("seinode-pod-legacy")))
+        self.assertEqual(self.check("--policy-file", policy, legacy)[0], 0)
+        self.assertEqual(self.check("--policy-file", policy, "--warnings-as-errors", legacy)[0], 1)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,149 @@
+#include "webhook/checker.h"
+
+#include <nlohmann/json.hpp>
+
+#include "rules/decode.h"
+#include "webhook/yaml_emit.h"
+
+namespace seiguard {
+namespace {
+
+namespace dom = simdjson::dom;
+
+std::string StringField(dom::element obj, const char* a, const char* b = nullptr) {
+  dom::element v;
+  if (obj[a].get(v)) return "";
+  if (b != nullptr && v[b].get(v)) return "";
+  std::string_view s;
+  return v.get_string().get(s) ? std::string() : std::string(s);
+}
+
+// A List of objects: kind List (kubectl get -o yaml/json) or any *List kind
+// with items.
+bool IsList(dom::element root) {
+  std::string kind = StringField(root, "kind");
+  dom::array items;
+  return kind.size() >= 4 && kind.compare(kind.size() - 4, 4, "List") == 0 && !root["items"].get(items);
+}
+
+}  // namespace
+
+size_t CheckReport::Count(Severity s) const {
+  size_t n = 0;
+  for (const LocatedFinding& f : findings) n += f.finding.severity == s;
+  return n;
+}
+
+size_t CheckReport::SkippedTotal() const {
+  size_t n = 0;
+  for (const auto& [kind, count] : skipped) n += count;
+  return n;
+}
+
+CheckReport Check(const ManifestSet& manifests, const Policy& policy) {
+  CheckReport report;
+  report.files = manifests.files;
+  report.errors = manifests.errors;
+  JsonParser parser;
+  for (const ManifestDocument& doc : manifests.documents) {
+    ++report.documents;
+    auto root = parser.Parse(doc.Json());
+    if (!root.ok()) {
+      report.errors.push_back({doc.file, doc.line, 1, root.status().message()});
+      continue;
+    }
+    std::vector<std::pair<std::string, dom::element>> objects;  // item path, object
+    if (IsList(*root)) {
+      size_t i = 0;
+      for (dom::element item : dom::array((*root)["items"])) {
+        objects.emplace_back("/items/" + std::to_string(i++), item);
+      }
+    } else {
+      objects.emplace_back("", *root);
+    }
+    // Positions are found for the whole document in one pass at the end;
+    // each path collected here has a slot saying whose position it is.
+    enum class Slot { kObject, kFinding, kError };
+    std::vector<TokenPath> paths;
+    std::vector<std::pair<Slot, size_t>> slots;
+    for (auto& [prefix, element] : objects) {
+      Kind kind = KindOf(element);
+      if (!policy.Judges(kind)) {
+        ++report.skipped[StringField(element, "kind")];
+        continue;
+      }
+      TokenPath base = PointerTokens(prefix);
+      CheckedObject checked{doc.file, doc.index, prefix.empty() ? "" : "items[" + prefix.substr(7) + "]",
+                            std::string(KindName(kind)), StringField(element, "metadata", "namespace"),
+                            StringField(element, "metadata", "name"), 0, 0, {}};
+      StatusOr<Object> obj = DecodeObject(element, kind);
+      if (!obj.ok()) {
+        slots.emplace_back(Slot::kError, report.errors.size());
+        paths.push_back(base);
+        report.errors.push_back({doc.file, 0, 0, "cannot decode the " + checked.kind + ": " + obj.status().message()});
+        continue;
+      }
+      size_t object_index = report.objects.size();
+      slots.emplace_back(Slot::kObject, object_index);
+      paths.push_back(base);
+      Evaluation eval = Evaluate(Request{Operation::kCreate, &*obj, nullptr, checked.namespace_}, policy,
+                                 Mode::kValidate);
+      for (Finding& f : eval.findings) {
+        TokenPath tokens = base;
+        for (std::string& t : PointerTokens(f.path.Pointer())) tokens.push_back(std::move(t));
+        slots.emplace_back(Slot::kFinding, report.findings.size());
+        paths.push_back(std::move(tokens));
+        checked.findings.push_back(report.findings.size());
+        report.findings.push_back({object_index, std::move(f), 0, 0});
+      }
+      report.objects.push_back(std::move(checked));
+    }
+    if (paths.empty()) continue;
+    std::vector<TextPosition> at = Locate(doc, paths);
+    for (size_t i = 0; i < slots.size(); ++i) {
+      auto [slot, index] = slots[i];
+      size_t* line = slot == Slot::kObject  ? &report.objects[index].line
+                     : slot == Slot::kError ? &report.errors[index].line
+                                            : &report.findings[index].line;
+      size_t* column = slot == Slot::kObject  ? &report.objects[index].column
+                       : slot == Slot::kError ? &report.errors[index].column
+                                              : &report.findings[index].column;
+      *line = at[i].line;
+      *column = at[i].column;
+    }
+  }
+  return report;
+}
+
+std::string FixedYaml(const ManifestSet& manifests, const Policy& policy) {
+  using ordered = nlohmann::ordered_json;
+  std::string out;
+  JsonParser parser;
+  for (const ManifestDocument& doc : manifests.documents) {
+    ordered value = ordered::parse(doc.Json(), nullptr, false);
+    auto root = parser.Parse(doc.Json());
+    if (value.is_discarded() || !root.ok()) continue;
+    auto fix = [&](dom::element element, ordered& target) {
+      Kind kind = KindOf(element);
+      if (!policy.Judges(kind)) return;
+      StatusOr<Object> obj = DecodeObject(element, kind);
+      if (!obj.ok()) return;
+      std::string ns = StringField(element, "metadata", "namespace");
+      Evaluation eval = Evaluate(Request{Operation::kCreate, &*obj, nullptr, ns}, policy, Mode::kFix);
+      if (eval.patch.empty()) return;
+      ordered patch = ordered::parse(PatchToJson(eval.patch).dump());
+      target = target.patch(patch);
+    };
+    if (IsList(*root)) {
+      size_t i = 0;
+      for (dom::element item : dom::array((*root)["items"])) fix(item, value["items"][i++]);
+    } else {
+      fix(*root, value);
+    }
+    if (!out.empty()) out += "---\n";
+    out += ToYaml(value);
+  }
+  return out;
+}
+
+}  // namespace seiguard

@@ -1,0 +1,55 @@
+// `seiguard check`'s engine run: every object of every manifest document
+// (kind: List items included) goes through the same decoder and rules as the
+// webhook's /validate for a CREATE of it, so CI and cluster agree.
+#ifndef SEIGUARD_WEBHOOK_CHECKER_H_
+#define SEIGUARD_WEBHOOK_CHECKER_H_
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "rules/engine.h"
+#include "rules/finding.h"
+#include "rules/policy.h"
+#include "webhook/manifest.h"
+
+namespace seiguard {
+
+struct CheckedObject {
+  std::string file;
+  size_t document = 0;  // index in its file
+  std::string item;     // "" or the List item path ("items[3]")
+  std::string kind, namespace_, name;
+  size_t line = 0, column = 0;  // where the object starts
+  std::vector<size_t> findings;  // indexes into CheckReport::findings
+};
+
+struct LocatedFinding {
+  size_t object = 0;  // index into CheckReport::objects
+  Finding finding;
+  size_t line = 0, column = 0;
+};
+
+struct CheckReport {
+  size_t files = 0;
+  size_t documents = 0;
+  std::vector<CheckedObject> objects;  // judged
+  std::map<std::string, size_t> skipped;  // by kind ("" for no kind)
+  std::vector<LocatedFinding> findings;
+  std::vector<ManifestError> errors;
+
+  size_t Count(Severity s) const;
+  size_t SkippedTotal() const;
+};
+
+// Judges every document. Decode errors are reported as errors of the file.
+CheckReport Check(const ManifestSet& manifests, const Policy& policy);
+
+// `--fix`: each document with every patch applied (injections and
+// remediation), as YAML documents separated by "---". Documents that do not
+// parse are left out (they are in the report's errors).
+std::string FixedYaml(const ManifestSet& manifests, const Policy& policy);
+
+}  // namespace seiguard
+
+#endif  // SEIGUARD_WEBHOOK_CHECKER_H_

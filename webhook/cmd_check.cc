@@ -1,0 +1,91 @@
+// seiguard check: the same rules over manifests, for CI and for auditing a
+// live cluster (kubectl get pods -A -o yaml | seiguard check -).
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "webhook/checker.h"
+#include "webhook/commands.h"
+#include "webhook/policy_file.h"
+#include "webhook/report.h"
+
+#ifndef SEIGUARD_VERSION
+#define SEIGUARD_VERSION "dev"
+#endif
+
+namespace seiguard {
+namespace {
+
+struct CheckOptions {
+  std::vector<std::string> paths;
+  std::string output = "text";
+  std::string policy_file;
+  bool warnings_as_errors = false;
+  bool fix = false;
+};
+
+int RunCheck(const CheckOptions& opt) {
+  StatusOr<Policy> policy = LoadPolicyFile(opt.policy_file);
+  if (!policy.ok()) {
+    std::cerr << "seiguard check: " << policy.status().message() << "\n";
+    return kExitUsage;
+  }
+  ManifestSet manifests = ReadManifests(opt.paths);
+  if (opt.fix) {
+    std::cout << FixedYaml(manifests, *policy);
+    // What the fix could not resolve (conflicts, gRPC probes), judged again
+    // on the fixed documents.
+    ManifestSet fixed;
+    fixed.files = manifests.files;
+    fixed.errors = manifests.errors;
+    ParseManifestText("<fixed>", FixedYaml(manifests, *policy), false, &fixed);
+    CheckReport after = Check(fixed, *policy);
+    std::cerr << TextReport(after);
+    if (!after.errors.empty()) return kExitUsage;
+    bool failing = after.Count(Severity::kDeny) > 0 || (opt.warnings_as_errors && after.Count(Severity::kWarn) > 0);
+    return failing ? kExitFindings : kExitOk;
+  }
+  CheckReport report = Check(manifests, *policy);
+  if (opt.output == "json") {
+    std::cout << JsonReport(report);
+  } else if (opt.output == "junit") {
+    std::cout << JunitReport(report);
+  } else if (opt.output == "sarif") {
+    std::cout << SarifReport(report, SEIGUARD_VERSION);
+  } else {
+    std::cout << TextReport(report);
+  }
+  std::cout.flush();
+  if (!report.errors.empty()) return kExitUsage;
+  bool failing = report.Count(Severity::kDeny) > 0 ||
+                 (opt.warnings_as_errors && report.Count(Severity::kWarn) > 0);
+  return failing ? kExitFindings : kExitOk;
+}
+
+}  // namespace
+
+Runner SetupCheck(CLI::App& app) {
+  auto opt = std::make_shared<CheckOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "check",
+      "Check manifests with the webhook's rules, as /validate judges a CREATE of each object.\n"
+      "PATH: files, directories (recursive: *.yaml, *.yml, *.json) or - for stdin. YAML\n"
+      "streams, kind: List (kubectl get -o yaml|json) and JSON are read.\n"
+      "Exit: 0 no denying finding, 1 a denying finding (or a warning with\n"
+      "--warnings-as-errors), 2 unusable input or usage.");
+  cmd->add_option("paths", opt->paths, "files, directories, or - for stdin")->required();
+  cmd->add_option("-o,--output", opt->output, "text, json, junit or sarif")
+      ->check(CLI::IsMember({"text", "json", "junit", "sarif"}))
+      ->capture_default_str();
+  cmd->add_option("--policy-file", opt->policy_file, "policy file (YAML or JSON); default: the embedded policy");
+  cmd->add_flag("--warnings-as-errors", opt->warnings_as_errors, "exit 1 on warnings too");
+  cmd->add_flag("--fix", opt->fix,
+                "print the documents with injections and remediation applied (YAML) on stdout;\n"
+                "what remains is reported on stderr");
+  return [cmd, opt] { return cmd->parsed() ? RunCheck(*opt) : -1; };
+}
+
+}  // namespace seiguard

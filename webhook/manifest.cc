@@ -1,0 +1,387 @@
+#include "webhook/manifest.h"
+
+#include <unistd.h>
+#include <yaml.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <system_error>
+#include <unordered_map>
+
+#include "rules/decode.h"
+#include "webhook/policy_file.h"
+#include "webhook/yaml_json.h"
+
+namespace seiguard {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool IsManifestFile(const fs::path& p) {
+  std::string ext = p.extension().string();
+  return ext == ".yaml" || ext == ".yml" || ext == ".json";
+}
+
+bool LooksLikeJson(std::string_view text) {
+  size_t i = text.find_first_not_of(" \t\r\n");
+  if (i != std::string_view::npos && text.compare(i, 3, "\xEF\xBB\xBF") == 0) i += 3;
+  return i != std::string_view::npos && (text[i] == '{' || text[i] == '[');
+}
+
+// A line that starts a new YAML document: "---" alone or followed by a blank.
+bool IsDocumentMarker(std::string_view line) {
+  return line.rfind("---", 0) == 0 && (line.size() == 3 || line[3] == ' ' || line[3] == '\t' || line[3] == '\r');
+}
+
+// "12:3: message" -> position and the rest.
+ManifestError ErrorAt(const std::string& file, const std::string& message, size_t fallback_line) {
+  ManifestError e{file, fallback_line, 1, message};
+  char* end = nullptr;
+  unsigned long line = std::strtoul(message.c_str(), &end, 10);
+  if (end != message.c_str() && *end == ':') {
+    char* end2 = nullptr;
+    unsigned long col = std::strtoul(end + 1, &end2, 10);
+    if (end2 != end + 1 && *end2 == ':') {
+      e.line = line;
+      e.column = col;
+      e.message = std::string(end2 + 1 + (end2[1] == ' ' ? 1 : 0));
+    }
+  }
+  return e;
+}
+
+void ParseYaml(const std::string& file, std::string_view text, ManifestSet* out) {
+  // Cut at document markers; a document that fails to parse does not hide
+  // the ones after it.
+  size_t pos = 0, line = 1, chunk_start = 0, chunk_line = 1;
+  size_t index = 0;
+  auto flush = [&](size_t end) {
+    std::string_view chunk = text.substr(chunk_start, end - chunk_start);
+    if (chunk.find_first_not_of(" \t\r\n") == std::string_view::npos) return;
+    auto docs = YamlToJson(chunk, chunk_line);
+    if (!docs.ok()) {
+      out->errors.push_back(ErrorAt(file, docs.status().message(), chunk_line));
+      ++index;
+      return;
+    }
+    for (YamlDocument& d : *docs) {
+      if (d.json == "null") continue;  // an empty document: "---" with nothing after it
+      out->documents.push_back({file, index++, d.line, true, std::string(chunk), std::move(d.json), chunk_line});
+    }
+  };
+  while (pos <= text.size()) {
+    size_t eol = text.find('\n', pos);
+    std::string_view l = text.substr(pos, eol == std::string_view::npos ? std::string_view::npos : eol - pos);
+    if (IsDocumentMarker(l) && pos != chunk_start) {
+      flush(pos);
+      chunk_start = pos;
+      chunk_line = line;
+    }
+    if (eol == std::string_view::npos) break;
+    pos = eol + 1;
+    ++line;
+  }
+  flush(text.size());
+}
+
+}  // namespace
+
+void ParseManifestText(const std::string& file, std::string_view text, bool json, ManifestSet* out) {
+  if (!json) return ParseYaml(file, text, out);
+  // JSON: one document, read by the fast parser; its errors have no position,
+  // so the YAML reader (a JSON superset) is asked where it breaks.
+  JsonParser parser;
+  auto root = parser.Parse(text);
+  if (root.ok()) {
+    out->documents.push_back({file, 0, 1, false, std::string(text), {}});
+    return;
+  }
+  ManifestError e{file, 1, 1, root.status().message()};
+  if (auto docs = YamlToJson(text); !docs.ok()) {
+    ManifestError at = ErrorAt(file, docs.status().message(), 1);
+    e.line = at.line;
+    e.column = at.column;
+    e.message += " (" + at.message + ")";
+  }
+  out->errors.push_back(std::move(e));
+}
+
+ManifestSet ReadManifests(const std::vector<std::string>& paths) {
+  ManifestSet out;
+  auto read_file = [&](const std::string& path, bool by_extension_json) {
+    ++out.files;
+    auto text = ReadFileLimited(path, kMaxManifestBytes);
+    if (!text.ok()) {
+      out.errors.push_back({path, 0, 0, text.status().message().substr(path.size() + 2)});
+      return;
+    }
+    ParseManifestText(path, *text, by_extension_json || LooksLikeJson(*text), &out);
+  };
+  for (const std::string& path : paths) {
+    if (path == "-") {
+      ++out.files;
+      std::string text;
+      char buf[65536];
+      for (ssize_t n; (n = ::read(STDIN_FILENO, buf, sizeof buf)) > 0;) {
+        text.append(buf, static_cast<size_t>(n));
+        if (text.size() > kMaxManifestBytes) break;
+      }
+      if (text.size() > kMaxManifestBytes) {
+        out.errors.push_back({"<stdin>", 0, 0, "larger than " + std::to_string(kMaxManifestBytes) + " bytes"});
+        continue;
+      }
+      ParseManifestText("<stdin>", text, LooksLikeJson(text), &out);
+      continue;
+    }
+    std::error_code ec;
+    fs::file_status st = fs::status(path, ec);
+    if (ec || !fs::exists(st)) {
+      out.errors.push_back({path, 0, 0, "no such file or directory"});
+      continue;
+    }
+    if (!fs::is_directory(st)) {
+      read_file(path, fs::path(path).extension() == ".json");
+      continue;
+    }
+    // Directory symlinks are not followed: a link loop cannot trap the walk.
+    std::vector<fs::path> files;
+    for (fs::recursive_directory_iterator it(path, fs::directory_options::skip_permission_denied, ec), end;
+         !ec && it != end; it.increment(ec)) {
+      if (it->is_regular_file(ec) && IsManifestFile(it->path())) files.push_back(it->path());
+    }
+    if (ec) out.errors.push_back({path, 0, 0, "cannot list: " + ec.message()});
+    std::sort(files.begin(), files.end());
+    for (const fs::path& f : files) read_file(f.string(), f.extension() == ".json");
+  }
+  return out;
+}
+
+std::vector<std::string> PointerTokens(std::string_view pointer) {
+  std::vector<std::string> tokens;
+  size_t pos = 0;
+  while (pos < pointer.size() && pointer[pos] == '/') {
+    size_t next = pointer.find('/', pos + 1);
+    std::string_view raw = pointer.substr(pos + 1, next == std::string_view::npos ? std::string_view::npos : next - pos - 1);
+    std::string t;
+    for (size_t i = 0; i < raw.size(); ++i) {
+      if (raw[i] == '~' && i + 1 < raw.size()) {
+        t += raw[i + 1] == '1' ? '/' : '~';
+        ++i;
+      } else {
+        t += raw[i];
+      }
+    }
+    tokens.push_back(std::move(t));
+    if (next == std::string_view::npos) break;
+    pos = next;
+  }
+  return tokens;
+}
+
+namespace {
+
+constexpr char kSep = '\x1f';  // joins tokens into map keys
+
+// Every wanted key (all prefixes of all paths), with where it was found.
+using Wanted = std::unordered_map<std::string, TextPosition>;
+
+TextPosition PositionOf(std::string_view text, size_t offset, const std::vector<size_t>& line_starts) {
+  size_t line = std::upper_bound(line_starts.begin(), line_starts.end(), offset) - line_starts.begin();
+  return {line, offset - line_starts[line - 1] + 1};
+}
+
+// A walker over valid JSON (the parser checked it, depth included) that only
+// descends into subtrees some wanted path goes through.
+class JsonWalker {
+ public:
+  JsonWalker(std::string_view t, Wanted* wanted) : t_(t), wanted_(wanted) {
+    line_starts_.push_back(0);
+    for (size_t i = 0; i < t.size(); ++i) {
+      if (t[i] == '\n') line_starts_.push_back(i + 1);
+    }
+  }
+
+  void Run() {
+    std::string key;
+    Visit(Ws(0), key);
+  }
+
+ private:
+  size_t Ws(size_t p) const {
+    while (p < t_.size() && (t_[p] == ' ' || t_[p] == '\t' || t_[p] == '\n' || t_[p] == '\r')) ++p;
+    return p;
+  }
+  size_t String(size_t p, std::string* out) const {  // p at the opening quote
+    for (++p; p < t_.size() && t_[p] != '"'; ++p) {
+      if (t_[p] == '\\') {
+        ++p;
+        if (out != nullptr && p < t_.size()) *out += t_[p] == 'n' ? '\n' : t_[p] == 't' ? '\t' : t_[p];
+      } else if (out != nullptr) {
+        *out += t_[p];
+      }
+    }
+    return p + 1;
+  }
+  size_t Skip(size_t p) const {
+    if (p >= t_.size()) return p;
+    if (t_[p] == '"') return String(p, nullptr);
+    if (t_[p] == '{' || t_[p] == '[') {
+      int depth = 0;
+      for (; p < t_.size(); ++p) {
+        char c = t_[p];
+        if (c == '"') {
+          p = String(p, nullptr) - 1;
+        } else if (c == '{' || c == '[') {
+          ++depth;
+        } else if ((c == '}' || c == ']') && --depth == 0) {
+          return p + 1;
+        }
+      }
+      return p;
+    }
+    while (p < t_.size() && t_[p] != ',' && t_[p] != '}' && t_[p] != ']') ++p;
+    return p;
+  }
+  // Visits the value at p whose path key is `key`; returns the end.
+  size_t Visit(size_t p, std::string& key) {
+    auto it = wanted_->find(key);
+    if (it == wanted_->end()) return Skip(p);
+    if (it->second.line == 0) it->second = PositionOf(t_, p, line_starts_);
+    if (p >= t_.size() || (t_[p] != '{' && t_[p] != '[')) return Skip(p);
+    bool object = t_[p] == '{';
+    size_t base = key.size();
+    p = Ws(p + 1);
+    for (size_t index = 0; p < t_.size() && t_[p] != '}' && t_[p] != ']'; ++index) {
+      key.resize(base);
+      if (base > 0 || !key.empty()) key += kSep;
+      if (object) {
+        std::string k;
+        p = Ws(String(p, &k));
+        key += k;
+        p = Ws(p + 1);  // ':'
+      } else {
+        key += std::to_string(index);
+      }
+      p = Ws(Visit(p, key));
+      if (p < t_.size() && t_[p] == ',') p = Ws(p + 1);
+    }
+    key.resize(base);
+    return p + 1;
+  }
+
+  std::string_view t_;
+  Wanted* wanted_;
+  std::vector<size_t> line_starts_;
+};
+
+// One libyaml event walk, recording where each wanted node starts.
+void WalkYaml(std::string_view text, size_t first_line, Wanted* wanted) {
+  yaml_parser_t parser;
+  if (!yaml_parser_initialize(&parser)) return;
+  std::unique_ptr<yaml_parser_t, void (*)(yaml_parser_t*)> guard(&parser, yaml_parser_delete);
+  yaml_parser_set_input_string(&parser, reinterpret_cast<const unsigned char*>(text.data()), text.size());
+  struct Frame {
+    bool mapping;
+    std::string key;  // path key of this container
+    size_t index = 0;
+    bool expect_key = true;
+    std::string child;  // the pending mapping key
+  };
+  std::vector<Frame> stack;
+  auto child_key = [&]() {
+    if (stack.empty()) return std::string();
+    const Frame& f = stack.back();
+    std::string k = f.key;
+    if (!k.empty() || stack.size() > 1) k += kSep;
+    k += f.mapping ? f.child : std::to_string(f.index);
+    return k;
+  };
+  auto record = [&](const std::string& key, const yaml_mark_t& m) {
+    auto it = wanted->find(key);
+    if (it != wanted->end() && it->second.line == 0) it->second = {m.line + first_line, m.column + 1};
+  };
+  auto advance = [&]() {
+    if (stack.empty()) return;
+    if (stack.back().mapping) {
+      stack.back().expect_key = true;
+    } else {
+      ++stack.back().index;
+    }
+  };
+  for (;;) {
+    yaml_event_t e;
+    if (!yaml_parser_parse(&parser, &e)) return;
+    std::unique_ptr<yaml_event_t, void (*)(yaml_event_t*)> ev(&e, yaml_event_delete);
+    if (e.type == YAML_STREAM_END_EVENT || e.type == YAML_DOCUMENT_END_EVENT) return;
+    bool is_key = !stack.empty() && stack.back().mapping && stack.back().expect_key;
+    switch (e.type) {
+      case YAML_SCALAR_EVENT:
+      case YAML_ALIAS_EVENT:
+        if (is_key) {
+          stack.back().child = e.type == YAML_SCALAR_EVENT
+                                   ? std::string(reinterpret_cast<const char*>(e.data.scalar.value), e.data.scalar.length)
+                                   : std::string();
+          stack.back().expect_key = false;
+        } else {
+          record(child_key(), e.start_mark);
+          advance();
+        }
+        break;
+      case YAML_SEQUENCE_START_EVENT:
+      case YAML_MAPPING_START_EVENT: {
+        if (is_key) return;  // complex keys were refused by the converter
+        std::string key = child_key();
+        record(key, e.start_mark);
+        advance();
+        stack.push_back(Frame{e.type == YAML_MAPPING_START_EVENT, std::move(key)});
+        break;
+      }
+      case YAML_SEQUENCE_END_EVENT:
+      case YAML_MAPPING_END_EVENT:
+        if (!stack.empty()) stack.pop_back();
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+std::string Join(const TokenPath& path, size_t n) {
+  std::string key;
+  for (size_t i = 0; i < n; ++i) {
+    if (i > 0) key += kSep;
+    key += path[i];
+  }
+  return key;
+}
+
+}  // namespace
+
+std::vector<TextPosition> Locate(const ManifestDocument& doc, const std::vector<TokenPath>& paths) {
+  Wanted wanted;
+  for (const TokenPath& p : paths) {
+    for (size_t n = 0; n <= p.size(); ++n) wanted.emplace(Join(p, n), TextPosition{});
+  }
+  if (doc.yaml) {
+    WalkYaml(doc.source, doc.source_line, &wanted);
+  } else {
+    JsonWalker(doc.source, &wanted).Run();
+  }
+  std::vector<TextPosition> out;
+  for (const TokenPath& p : paths) {
+    TextPosition best;
+    for (size_t n = p.size() + 1; n-- > 0;) {
+      const TextPosition& at = wanted[Join(p, n)];
+      if (at.line != 0) {
+        best = at;
+        break;
+      }
+    }
+    out.push_back(best);
+  }
+  return out;
+}
+
+}  // namespace seiguard

@@ -1,0 +1,63 @@
+// Reading manifests for `seiguard check`: files, directories (recursive;
+// *.yaml, *.yml, *.json), or "-" for standard input. YAML streams are cut at
+// their document markers first, so that a syntax error in one document is
+// reported with its line and column and the others are still checked.
+#ifndef SEIGUARD_WEBHOOK_MANIFEST_H_
+#define SEIGUARD_WEBHOOK_MANIFEST_H_
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace seiguard {
+
+struct ManifestDocument {
+  std::string file;   // as named on the command line ("<stdin>" for -)
+  size_t index = 0;   // 0-based position of the document in its file
+  size_t line = 1;    // 1-based line where the document starts
+  bool yaml = true;
+  std::string source;  // the document's own text, for locating findings
+  std::string json;    // the document as JSON (for JSON input: empty, use source)
+  size_t source_line = 1;  // line of the file where `source` begins
+
+  const std::string& Json() const { return yaml ? json : source; }
+};
+
+struct ManifestError {
+  std::string file;
+  size_t line = 0;  // 0 when there is no position (unreadable file)
+  size_t column = 0;
+  std::string message;
+};
+
+struct ManifestSet {
+  size_t files = 0;
+  std::vector<ManifestDocument> documents;
+  std::vector<ManifestError> errors;
+};
+
+// Largest file read; beyond it the file is refused with an error.
+inline constexpr size_t kMaxManifestBytes = 256u << 20;
+
+ManifestSet ReadManifests(const std::vector<std::string>& paths);
+
+// Splits `text` into documents and converts them; used for files and stdin.
+void ParseManifestText(const std::string& file, std::string_view text, bool json, ManifestSet* out);
+
+// Where elements start in a document's text: for each path (unescaped JSON
+// Pointer tokens), the 1-based line and column of its deepest element that
+// exists. One pass over the text for all paths ({0, 0} when nothing matches).
+struct TextPosition {
+  size_t line = 0;
+  size_t column = 0;
+};
+using TokenPath = std::vector<std::string>;
+std::vector<TextPosition> Locate(const ManifestDocument& doc, const std::vector<TokenPath>& paths);
+
+// "/a/b~1c/0" -> {"a", "b/c", "0"}
+std::vector<std::string> PointerTokens(std::string_view pointer);
+
+}  // namespace seiguard
+
+#endif  // SEIGUARD_WEBHOOK_MANIFEST_H_
