@@ -49,7 +49,8 @@ CheckReport Check(const ManifestSet& manifests, const Policy& policy) {
     ++report.documents;
     auto root = parser.Parse(doc.Json());
     if (!root.ok()) {
-      report.errors.push_back({doc.file, doc.line, 1, root.status().message()});
+      report.errors.push_back(doc.yaml ? ManifestError{doc.file, doc.line, 1, root.status().message()}
+                                       : JsonErrorAt(doc.file, doc.source, root.status().message()));
       continue;
     }
     std::vector<std::pair<std::string, dom::element>> objects;  // item path, object

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <system_error>
@@ -68,7 +69,8 @@ void ParseYaml(const std::string& file, std::string_view text, ManifestSet* out)
     }
     for (YamlDocument& d : *docs) {
       if (d.json == "null") continue;  // an empty document: "---" with nothing after it
-      out->documents.push_back({file, index++, d.line, true, std::string(chunk), std::move(d.json), chunk_line});
+      out->documents.push_back(
+          {file, index++, d.line, true, std::string(chunk), std::move(d.json), chunk_line, std::move(d.marks)});
     }
   };
   while (pos <= text.size()) {
@@ -90,22 +92,22 @@ void ParseYaml(const std::string& file, std::string_view text, ManifestSet* out)
 
 void ParseManifestText(const std::string& file, std::string_view text, bool json, ManifestSet* out) {
   if (!json) return ParseYaml(file, text, out);
-  // JSON: one document, read by the fast parser; its errors have no position,
-  // so the YAML reader (a JSON superset) is asked where it breaks.
-  JsonParser parser;
-  auto root = parser.Parse(text);
-  if (root.ok()) {
-    out->documents.push_back({file, 0, 1, false, std::string(text), {}});
-    return;
-  }
-  ManifestError e{file, 1, 1, root.status().message()};
+  // JSON: one document, parsed once, by the checker (JsonErrorAt explains a
+  // syntax error).
+  out->documents.push_back({file, 0, 1, false, std::string(text), {}});
+}
+
+ManifestError JsonErrorAt(const std::string& file, std::string_view text, const std::string& message) {
+  // The fast parser's errors have no position; the YAML reader (a JSON
+  // superset) says where the text breaks.
+  ManifestError e{file, 1, 1, message};
   if (auto docs = YamlToJson(text); !docs.ok()) {
     ManifestError at = ErrorAt(file, docs.status().message(), 1);
     e.line = at.line;
     e.column = at.column;
     e.message += " (" + at.message + ")";
   }
-  out->errors.push_back(std::move(e));
+  return e;
 }
 
 ManifestSet ReadManifests(const std::vector<std::string>& paths) {
@@ -184,24 +186,17 @@ namespace {
 
 constexpr char kSep = '\x1f';  // joins tokens into map keys
 
-// Every wanted key (all prefixes of all paths), with where it was found.
-using Wanted = std::unordered_map<std::string, TextPosition>;
+constexpr size_t kNotFound = static_cast<size_t>(-1);
 
-TextPosition PositionOf(std::string_view text, size_t offset, const std::vector<size_t>& line_starts) {
-  size_t line = std::upper_bound(line_starts.begin(), line_starts.end(), offset) - line_starts.begin();
-  return {line, offset - line_starts[line - 1] + 1};
-}
+// Every wanted key (all prefixes of all paths), with the offset where its
+// value starts in the JSON text (kNotFound until seen).
+using Wanted = std::unordered_map<std::string, size_t>;
 
 // A walker over valid JSON (the parser checked it, depth included) that only
 // descends into subtrees some wanted path goes through.
 class JsonWalker {
  public:
-  JsonWalker(std::string_view t, Wanted* wanted) : t_(t), wanted_(wanted) {
-    line_starts_.push_back(0);
-    for (size_t i = 0; i < t.size(); ++i) {
-      if (t[i] == '\n') line_starts_.push_back(i + 1);
-    }
-  }
+  JsonWalker(std::string_view t, Wanted* wanted) : t_(t), wanted_(wanted) {}
 
   void Run() {
     std::string key;
@@ -248,7 +243,7 @@ class JsonWalker {
   size_t Visit(size_t p, std::string& key) {
     auto it = wanted_->find(key);
     if (it == wanted_->end()) return Skip(p);
-    if (it->second.line == 0) it->second = PositionOf(t_, p, line_starts_);
+    if (it->second == kNotFound) it->second = p;
     if (p >= t_.size() || (t_[p] != '{' && t_[p] != '[')) return Skip(p);
     bool object = t_[p] == '{';
     size_t base = key.size();
@@ -273,80 +268,7 @@ class JsonWalker {
 
   std::string_view t_;
   Wanted* wanted_;
-  std::vector<size_t> line_starts_;
 };
-
-// One libyaml event walk, recording where each wanted node starts.
-void WalkYaml(std::string_view text, size_t first_line, Wanted* wanted) {
-  yaml_parser_t parser;
-  if (!yaml_parser_initialize(&parser)) return;
-  std::unique_ptr<yaml_parser_t, void (*)(yaml_parser_t*)> guard(&parser, yaml_parser_delete);
-  yaml_parser_set_input_string(&parser, reinterpret_cast<const unsigned char*>(text.data()), text.size());
-  struct Frame {
-    bool mapping;
-    std::string key;  // path key of this container
-    size_t index = 0;
-    bool expect_key = true;
-    std::string child;  // the pending mapping key
-  };
-  std::vector<Frame> stack;
-  auto child_key = [&]() {
-    if (stack.empty()) return std::string();
-    const Frame& f = stack.back();
-    std::string k = f.key;
-    if (!k.empty() || stack.size() > 1) k += kSep;
-    k += f.mapping ? f.child : std::to_string(f.index);
-    return k;
-  };
-  auto record = [&](const std::string& key, const yaml_mark_t& m) {
-    auto it = wanted->find(key);
-    if (it != wanted->end() && it->second.line == 0) it->second = {m.line + first_line, m.column + 1};
-  };
-  auto advance = [&]() {
-    if (stack.empty()) return;
-    if (stack.back().mapping) {
-      stack.back().expect_key = true;
-    } else {
-      ++stack.back().index;
-    }
-  };
-  for (;;) {
-    yaml_event_t e;
-    if (!yaml_parser_parse(&parser, &e)) return;
-    std::unique_ptr<yaml_event_t, void (*)(yaml_event_t*)> ev(&e, yaml_event_delete);
-    if (e.type == YAML_STREAM_END_EVENT || e.type == YAML_DOCUMENT_END_EVENT) return;
-    bool is_key = !stack.empty() && stack.back().mapping && stack.back().expect_key;
-    switch (e.type) {
-      case YAML_SCALAR_EVENT:
-      case YAML_ALIAS_EVENT:
-        if (is_key) {
-          stack.back().child = e.type == YAML_SCALAR_EVENT
-                                   ? std::string(reinterpret_cast<const char*>(e.data.scalar.value), e.data.scalar.length)
-                                   : std::string();
-          stack.back().expect_key = false;
-        } else {
-          record(child_key(), e.start_mark);
-          advance();
-        }
-        break;
-      case YAML_SEQUENCE_START_EVENT:
-      case YAML_MAPPING_START_EVENT: {
-        if (is_key) return;  // complex keys were refused by the converter
-        std::string key = child_key();
-        record(key, e.start_mark);
-        advance();
-        stack.push_back(Frame{e.type == YAML_MAPPING_START_EVENT, std::move(key)});
-        break;
-      }
-      case YAML_SEQUENCE_END_EVENT:
-      case YAML_MAPPING_END_EVENT:
-        if (!stack.empty()) stack.pop_back();
-        break;
-      default:
-        break;
-    }
-  }
-}
 
 std::string Join(const TokenPath& path, size_t n) {
   std::string key;
@@ -362,22 +284,40 @@ std::string Join(const TokenPath& path, size_t n) {
 std::vector<TextPosition> Locate(const ManifestDocument& doc, const std::vector<TokenPath>& paths) {
   Wanted wanted;
   for (const TokenPath& p : paths) {
-    for (size_t n = 0; n <= p.size(); ++n) wanted.emplace(Join(p, n), TextPosition{});
+    for (size_t n = 0; n <= p.size(); ++n) wanted.emplace(Join(p, n), kNotFound);
   }
-  if (doc.yaml) {
-    WalkYaml(doc.source, doc.source_line, &wanted);
-  } else {
-    JsonWalker(doc.source, &wanted).Run();
+  // The JSON text is walked in both cases; for YAML, the converted JSON, whose
+  // value offsets the converter mapped back to YAML lines and columns.
+  JsonWalker(doc.Json(), &wanted).Run();
+  // JSON input: line starts, found with memchr only as far as needed.
+  std::vector<size_t> line_starts = {0};
+  if (!doc.yaml) {
+    size_t last = 0;
+    for (const auto& [key, offset] : wanted) {
+      if (offset != kNotFound) last = std::max(last, offset);
+    }
+    const char* base = doc.source.data();
+    for (const char* p = base; (p = static_cast<const char*>(std::memchr(p, '\n', last - (p - base)))) != nullptr;) {
+      line_starts.push_back(static_cast<size_t>(++p - base));
+      if (static_cast<size_t>(p - base) >= last) break;
+    }
   }
+  auto position = [&](size_t offset) -> TextPosition {
+    if (!doc.yaml) {
+      size_t line = std::upper_bound(line_starts.begin(), line_starts.end(), offset) - line_starts.begin();
+      return {line, offset - line_starts[line - 1] + 1};
+    }
+    auto it = std::lower_bound(doc.marks.begin(), doc.marks.end(), offset,
+                               [](const NodeMark& m, size_t o) { return m.json_offset < o; });
+    if (it == doc.marks.end() || it->json_offset != offset) return {};
+    return {it->line, it->column};
+  };
   std::vector<TextPosition> out;
   for (const TokenPath& p : paths) {
     TextPosition best;
     for (size_t n = p.size() + 1; n-- > 0;) {
-      const TextPosition& at = wanted[Join(p, n)];
-      if (at.line != 0) {
-        best = at;
-        break;
-      }
+      size_t offset = wanted[Join(p, n)];
+      if (offset != kNotFound && (best = position(offset)).line != 0) break;
     }
     out.push_back(best);
   }

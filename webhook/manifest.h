@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "webhook/yaml_json.h"
+
 namespace seiguard {
 
 struct ManifestDocument {
@@ -20,6 +22,7 @@ struct ManifestDocument {
   std::string source;  // the document's own text, for locating findings
   std::string json;    // the document as JSON (for JSON input: empty, use source)
   size_t source_line = 1;  // line of the file where `source` begins
+  std::vector<NodeMark> marks;  // YAML: where each JSON value came from
 
   const std::string& Json() const { return yaml ? json : source; }
 };
@@ -43,7 +46,11 @@ inline constexpr size_t kMaxManifestBytes = 256u << 20;
 ManifestSet ReadManifests(const std::vector<std::string>& paths);
 
 // Splits `text` into documents and converts them; used for files and stdin.
+// JSON text is taken as one document, parsed later by the checker.
 void ParseManifestText(const std::string& file, std::string_view text, bool json, ManifestSet* out);
+
+// A JSON syntax error of `text`, with the line and column where it breaks.
+ManifestError JsonErrorAt(const std::string& file, std::string_view text, const std::string& message);
 
 // Where elements start in a document's text: for each path (unescaped JSON
 // Pointer tokens), the 1-based line and column of its deepest element that

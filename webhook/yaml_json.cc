@@ -9,7 +9,6 @@
 #include <cstdlib>
 #include <map>
 #include <memory>
-#include <set>
 
 #include "rules/decode.h"
 #include "webhook/json_text.h"
@@ -107,8 +106,20 @@ struct Frame {
   bool mapping = false;
   size_t count = 0;          // items (sequence) or keys (mapping) so far
   bool expect_key = true;    // mapping: the next scalar is a key
-  std::set<std::string> keys;
+  // The keys seen, as (hash, offset, length) of their JSON text in the output:
+  // equal keys have equal JSON text. No allocation per key.
+  struct Key {
+    uint64_t hash;
+    uint32_t offset, length;
+  };
+  std::vector<Key> keys;
 };
+
+uint64_t Fnv1a(std::string_view s) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+  return h;
+}
 
 class Converter {
  public:
@@ -144,8 +155,8 @@ class Converter {
 
   // Writes the separator before a value and handles mapping keys.
   Status BeforeNode(const yaml_event_t& e, bool is_scalar, std::string_view scalar, bool quoted) {
-    if (stack_.empty()) return Status();
-    Frame& f = stack_.back();
+    if (depth_ == 0) return Status();
+    Frame& f = stack_[depth_ - 1];
     if (!f.mapping) {
       if (f.count++ > 0) out_ += ',';
       return Status();
@@ -155,13 +166,21 @@ class Converter {
       return Status();
     }
     if (!is_scalar) return Error(e.start_mark, "complex mapping keys are not supported", nullptr);
-    std::string key(scalar);
+    std::string_view key = scalar;
     if (!quoted && (key == "~" || key == "null")) key = "null";
-    if (!f.keys.insert(key).second) {
-      return Error(e.start_mark, "duplicate key \"" + key + "\"", nullptr);
-    }
+    size_t mark = out_.size();
     if (f.count++ > 0) out_ += ',';
+    size_t begin = out_.size();
     AppendJsonString(out_, key);
+    std::string_view text(out_.data() + begin, out_.size() - begin);
+    uint64_t hash = Fnv1a(text);
+    for (const Frame::Key& k : f.keys) {
+      if (k.hash == hash && std::string_view(out_.data() + k.offset, k.length) == text) {
+        out_.resize(mark);
+        return Error(e.start_mark, "duplicate key \"" + std::string(key) + "\"", nullptr);
+      }
+    }
+    f.keys.push_back({hash, static_cast<uint32_t>(begin), static_cast<uint32_t>(text.size())});
     out_ += ':';
     f.expect_key = false;
     return Status();  // the caller must not emit the key again
@@ -171,23 +190,26 @@ class Converter {
     switch (e.type) {
       case YAML_DOCUMENT_START_EVENT:
         out_.clear();
+        marks_.clear();
         anchors_.clear();
         doc_line_ = e.start_mark.line + 1 + line_offset_;
         return Status();
       case YAML_DOCUMENT_END_EVENT:
         if (out_.empty()) out_ = "null";
-        docs->push_back({std::move(out_), doc_line_});
+        docs->push_back({std::move(out_), doc_line_, std::move(marks_)});
         out_.clear();
+        marks_.clear();
         return Status();
       case YAML_SCALAR_EVENT: {
         std::string_view value(reinterpret_cast<const char*>(e.data.scalar.value),
                                e.data.scalar.length);
         bool quoted = e.data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
-        bool is_key = !stack_.empty() && stack_.back().mapping && stack_.back().expect_key;
+        bool is_key = depth_ > 0 && stack_[depth_ - 1].mapping && stack_[depth_ - 1].expect_key;
         Status s = BeforeNode(e, true, value, quoted);
         if (!s.ok()) return s;
         size_t start = out_.size();
         if (!is_key) {
+          Mark(start, e.start_mark);
           const char* tag = reinterpret_cast<const char*>(e.data.scalar.tag);
           bool str_tag = tag != nullptr && std::string_view(tag) == "tag:yaml.org,2002:str";
           if (quoted || str_tag) {
@@ -202,7 +224,7 @@ class Converter {
       case YAML_MAPPING_START_EVENT: {
         Status s = BeforeNode(e, false, {}, false);
         if (!s.ok()) return s;
-        if (stack_.size() >= kMaxJsonDepth) {
+        if (depth_ >= kMaxJsonDepth) {
           return Error(e.start_mark,
                        "nested deeper than " + std::to_string(kMaxJsonDepth) + " levels", nullptr);
         }
@@ -211,14 +233,21 @@ class Converter {
             mapping ? e.data.mapping_start.anchor : e.data.sequence_start.anchor;
         open_anchors_.push_back(
             {anchor ? reinterpret_cast<const char*>(anchor) : std::string(), out_.size()});
+        Mark(out_.size(), e.start_mark);
         out_ += mapping ? '{' : '[';
-        stack_.push_back(Frame{mapping});
+        // Frames are reused, keeping their key vectors' capacity.
+        if (depth_ == stack_.size()) stack_.emplace_back();
+        Frame& frame = stack_[depth_++];
+        frame.mapping = mapping;
+        frame.count = 0;
+        frame.expect_key = true;
+        frame.keys.clear();
         return Status();
       }
       case YAML_SEQUENCE_END_EVENT:
       case YAML_MAPPING_END_EVENT: {
         out_ += e.type == YAML_MAPPING_END_EVENT ? '}' : ']';
-        stack_.pop_back();
+        --depth_;
         auto [name, start] = open_anchors_.back();
         open_anchors_.pop_back();
         if (!name.empty()) anchors_[name] = out_.substr(start);
@@ -230,7 +259,7 @@ class Converter {
         if (it == anchors_.end()) {
           return Error(e.start_mark, "unknown alias \"" + name + "\"", nullptr);
         }
-        bool is_key = !stack_.empty() && stack_.back().mapping && stack_.back().expect_key;
+        bool is_key = depth_ > 0 && stack_[depth_ - 1].mapping && stack_[depth_ - 1].expect_key;
         if (is_key) return Error(e.start_mark, "aliases as mapping keys are not supported", nullptr);
         Status s = BeforeNode(e, true, {}, false);
         if (!s.ok()) return s;
@@ -238,12 +267,18 @@ class Converter {
         if (alias_bytes_ > kMaxAliasBytes) {
           return Error(e.start_mark, "aliases expand to more than 16 MiB", nullptr);
         }
+        Mark(out_.size(), e.start_mark);
         out_ += it->second;
         return Status();
       }
       default:
         return Status();
     }
+  }
+
+  void Mark(size_t offset, const yaml_mark_t& m) {
+    marks_.push_back({static_cast<uint32_t>(offset), static_cast<uint32_t>(m.line + 1 + line_offset_),
+                      static_cast<uint32_t>(m.column + 1)});
   }
 
   Status Anchor(const yaml_char_t* anchor, size_t start, bool is_key) {
@@ -253,7 +288,9 @@ class Converter {
   }
 
   std::string out_;
-  std::vector<Frame> stack_;
+  std::vector<NodeMark> marks_;
+  std::vector<Frame> stack_;  // frames [0, depth_) are open
+  size_t depth_ = 0;
   std::vector<std::pair<std::string, size_t>> open_anchors_;
   std::map<std::string, std::string> anchors_;
   size_t alias_bytes_ = 0;

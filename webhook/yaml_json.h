@@ -10,6 +10,7 @@
 #define SEIGUARD_WEBHOOK_YAML_JSON_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,9 +19,17 @@
 
 namespace seiguard {
 
+// Where a node's value starts in the JSON text, and where it was in the YAML.
+struct NodeMark {
+  uint32_t json_offset;
+  uint32_t line;    // 1-based
+  uint32_t column;  // 1-based
+};
+
 struct YamlDocument {
   std::string json;   // the document as compact JSON
   size_t line = 0;    // 1-based line where the document starts
+  std::vector<NodeMark> marks;  // every value node, in JSON offset order
 };
 
 // Converts every document of a YAML stream. JSON input is YAML too. Line

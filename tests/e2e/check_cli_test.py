@@ -3,6 +3,7 @@ stdin, Lists, broken input, every output format, and parity with /validate."""
 import glob
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -107,6 +108,14 @@ class Check(unittest.TestCase):
         self.assertEqual((broken["line"], broken["column"]), (4, 1))
         rules = {f["rule"] for f in report["findings"] if f["file"].endswith("broken.yaml")}
         self.assertIn("node-label", rules)
+
+    def test_a_json_syntax_error_has_its_position_and_others_are_still_checked(self):
+        bad = self.write("j/bad.json", '{\n  "apiVersion": "v1",\n  "kind": "Pod",,\n}\n')
+        self.write("j/legacy.json", json.dumps(pod("seinode-pod-legacy")))
+        code, out, _ = self.check(os.path.join(self.tmp, "j"))
+        self.assertEqual(code, 2)
+        self.assertRegex(out, re.escape(bad) + r":3:\d+: error: invalid JSON")
+        self.assertIn("7 denying finding(s)", out)
 
     def test_a_list_of_many_pods_from_stdin(self):
         pods = [pod("seinode-pod-legacy") if i % 2 else pod("seinode-pod-split") for i in range(200)]
