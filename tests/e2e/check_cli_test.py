@@ -72,6 +72,36 @@ class Check(unittest.TestCase):
                 self.assertEqual(got, want, f"{name} via {os.path.basename(path)}")
                 self.assertEqual(code, 1 if any(a == "deny" for _, a, _ in want) else 0)
 
+    def test_every_rule_case_object_gets_the_verdict_of_validate(self):
+        """The per-rule case objects (tests/data), CREATE only: check and
+        /validate name the same findings, with the same policy."""
+        from seiguard_e2e import apply_patch
+        compared = 0
+        for case_file in sorted(glob.glob(os.path.join(SOURCE, "tests", "data", "rules", "*.yaml"))):
+            with open(case_file) as f:
+                cases = yaml.safe_load(f)["cases"]
+            for case in cases:
+                if case.get("operation", "CREATE") != "CREATE" or "subResource" in case or "version" in case:
+                    continue
+                with open(os.path.join(SOURCE, "tests", "data", "bases", case["base"] + ".yaml")) as f:
+                    obj = apply_patch(yaml.safe_load(f), case.get("patch", []))
+                # PyYAML reads YAML 1.1, where an unquoted `off` is false.
+                rules = {k: ("off" if v is False else v) for k, v in case.get("policy", {}).get("rules", {}).items()}
+                policy_doc = dict(case.get("policy", {}), **({"rules": rules} if rules else {}))
+                policy = self.write("policy.json", json.dumps(policy_doc))
+                code, out, err = run(["review", "--policy-file", policy], as_review(obj))
+                self.assertEqual(code, 0, err)
+                response = json.loads(out)["response"]
+                if response.get("status", {}).get("code") == 400:
+                    continue  # decode errors: the checker reports them as errors (tested above)
+                want = audit_findings(response)
+                code, out, _ = self.check("-o", "json", "--policy-file", policy,
+                                          self.write("obj.yaml", yaml.safe_dump(obj)))
+                got = {(f["rule"], f["action"], f["path"]) for f in json.loads(out)["findings"]}
+                self.assertEqual(got, want, f"{os.path.basename(case_file)}: {case['name']}")
+                compared += 1
+        self.assertGreater(compared, 80)
+
     def test_text_reports_file_line_column_of_the_offending_element(self):
         path = self.write("legacy.yaml", yaml.safe_dump(pod("seinode-pod-legacy"), sort_keys=False))
         code, out, _ = self.check(path)
