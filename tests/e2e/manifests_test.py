@@ -1,0 +1,281 @@
+"""Renders every kustomize overlay (kubectl kustomize) and asserts what makes
+the webhook safe to run; computes from the platform NetworkPolicy which peers
+reach the proxy, the public listener and p2p on a SeiNode pod."""
+import ipaddress
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+import yaml
+
+from seiguard_e2e import BINARY, SOURCE
+
+MANIFESTS = os.path.join(SOURCE, "manifests")
+EXCLUDED = {"kube-system", "seiguard-system"}
+
+
+def render(path):
+    out = subprocess.run(["kubectl", "kustomize", path], capture_output=True, text=True, timeout=60)
+    if out.returncode != 0:
+        raise AssertionError(f"kubectl kustomize {path}: {out.stderr}")
+    return [d for d in yaml.safe_load_all(out.stdout) if d]
+
+
+def one(docs, kind, name=None):
+    found = [d for d in docs if d["kind"] == kind and (name is None or d["metadata"]["name"] == name)]
+    assert len(found) == 1, f"want one {kind} {name or ''}, found {len(found)}"
+    return found[0]
+
+
+class Overlays(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp()
+        copy = os.path.join(cls.tmp, "manifests")
+        shutil.copytree(MANIFESTS, copy)
+        # The self-managed overlay's documented step, on a copy.
+        subprocess.run([os.path.join(SOURCE, "certs", "self-managed.sh"),
+                        os.path.join(copy, "overlays", "self-managed")],
+                       check=True, capture_output=True, timeout=60)
+        cls.rendered = {name: render(os.path.join(copy, "overlays", name))
+                        for name in ("cert-manager", "self-managed", "audit")}
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def each(self):
+        for name, docs in self.rendered.items():
+            with self.subTest(overlay=name):
+                yield name, docs
+
+    def test_webhook_configurations(self):
+        for name, docs in self.each():
+            validating = one(docs, "ValidatingWebhookConfiguration")
+            mutating = one(docs, "MutatingWebhookConfiguration")
+            for config, hook_name in ((validating, "validate.seiguard.sei.io"), (mutating, "mutate.seiguard.sei.io")):
+                (hook,) = config["webhooks"]
+                self.assertEqual(hook["name"], hook_name)
+                self.assertGreaterEqual(hook_name.count("."), 2, "names must be fully qualified")
+                self.assertEqual(hook["sideEffects"], "None")
+                self.assertEqual(hook["admissionReviewVersions"], ["v1"])
+                self.assertEqual(hook["matchPolicy"], "Equivalent")
+                self.assertLessEqual(hook["timeoutSeconds"], 5)
+                svc = hook["clientConfig"]["service"]
+                self.assertEqual((svc["name"], svc["namespace"], svc["port"]), ("seiguard", "seiguard-system", 443))
+                (expr,) = hook["namespaceSelector"]["matchExpressions"]
+                self.assertEqual((expr["key"], expr["operator"]), ("kubernetes.io/metadata.name", "NotIn"))
+                self.assertEqual(set(expr["values"]), EXCLUDED)
+                if name == "self-managed":
+                    self.assertTrue(hook["clientConfig"]["caBundle"])
+                else:
+                    self.assertEqual(config["metadata"]["annotations"]["cert-manager.io/inject-ca-from"],
+                                     "seiguard-system/seiguard-serving-cert")
+            self.assertEqual(validating["webhooks"][0]["failurePolicy"], "Fail")
+            self.assertEqual(mutating["webhooks"][0]["failurePolicy"], "Ignore")
+            self.assertEqual(mutating["webhooks"][0]["reinvocationPolicy"], "IfNeeded")
+            self.assertEqual(validating["webhooks"][0]["clientConfig"]["service"]["path"], "/validate")
+            self.assertEqual(mutating["webhooks"][0]["clientConfig"]["service"]["path"], "/mutate")
+            # What each side sees.
+            covered = {(g, r, op) for rule in validating["webhooks"][0]["rules"]
+                       for g in rule["apiGroups"] for r in rule["resources"] for op in rule["operations"]}
+            for group, resource in [("", "pods"), ("", "services"), ("apps", "deployments"), ("apps", "statefulsets"),
+                                    ("apps", "daemonsets"), ("apps", "replicasets"), ("batch", "jobs"),
+                                    ("batch", "cronjobs")]:
+                for op in ("CREATE", "UPDATE"):
+                    self.assertIn((group, resource, op), covered)
+            (mrule,) = mutating["webhooks"][0]["rules"]
+            self.assertEqual((mrule["apiGroups"], mrule["resources"], mrule["operations"]), ([""], ["pods"], ["CREATE"]))
+
+    def test_deployment_is_highly_available_restricted_and_probed_on_the_plain_port(self):
+        for name, docs in self.each():
+            dep = one(docs, "Deployment", "seiguard")
+            self.assertEqual(dep["metadata"]["namespace"], "seiguard-system")
+            self.assertGreaterEqual(dep["spec"]["replicas"], 2)
+            pod = dep["spec"]["template"]["spec"]
+            self.assertFalse(pod["automountServiceAccountToken"])
+            self.assertTrue(any(c["topologyKey"] == "kubernetes.io/hostname" for c in pod["topologySpreadConstraints"]))
+            psc = pod["securityContext"]
+            self.assertTrue(psc["runAsNonRoot"])
+            self.assertEqual(psc["seccompProfile"]["type"], "RuntimeDefault")
+            (c,) = pod["containers"]
+            sc = c["securityContext"]
+            self.assertFalse(sc["allowPrivilegeEscalation"])
+            self.assertTrue(sc["readOnlyRootFilesystem"])
+            self.assertEqual(sc["capabilities"]["drop"], ["ALL"])
+            self.assertTrue(c["resources"]["requests"] and c["resources"]["limits"])
+            ports = {p["name"]: p["containerPort"] for p in c["ports"]}
+            for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+                port = c[probe]["httpGet"]["port"]
+                self.assertEqual(ports.get(port, port), 8080, probe)
+            for m in c["volumeMounts"]:
+                self.assertNotIn("subPath", m, "a subPath mount never sees a rotated Secret")
+            volumes = {v["name"]: v for v in pod["volumes"]}
+            tls_mount = next(m for m in c["volumeMounts"] if m["name"] == "tls")
+            self.assertEqual(volumes["tls"]["secret"]["secretName"], "seiguard-tls")
+            args = c["args"]
+            self.assertIn(f"--tls-cert-file={tls_mount['mountPath']}/tls.crt", args)
+            policy_cm = volumes["policy"]["configMap"]["name"]
+            one(docs, "ConfigMap", policy_cm)  # the generated name resolves
+            sa = one(docs, "ServiceAccount", pod["serviceAccountName"])
+            self.assertFalse(sa["automountServiceAccountToken"])
+
+    def test_pdb_service_and_own_network_policy(self):
+        for name, docs in self.each():
+            pdb = one(docs, "PodDisruptionBudget", "seiguard")
+            self.assertGreaterEqual(pdb["spec"]["minAvailable"], 1)
+            svc = one(docs, "Service", "seiguard")
+            self.assertIn({"name": "webhook", "port": 443, "targetPort": "webhook", "protocol": "TCP"}, svc["spec"]["ports"])
+            self.assertTrue(any(p["port"] == 8080 for p in svc["spec"]["ports"]))
+            np = one(docs, "NetworkPolicy", "seiguard")
+            by_port = {r["ports"][0]["port"]: r for r in np["spec"]["ingress"]}
+            self.assertNotIn("from", by_port[9443])  # the API server's addresses vary
+            self.assertEqual(by_port[8080]["from"], [{"namespaceSelector": {"matchLabels": {
+                "kubernetes.io/metadata.name": "monitoring"}}}])
+            ns = one(docs, "Namespace", "seiguard-system")
+            self.assertEqual(ns["metadata"]["labels"]["kubernetes.io/metadata.name"], "seiguard-system")
+
+    def test_certificates(self):
+        docs = self.rendered["cert-manager"]
+        cert = one(docs, "Certificate", "seiguard-serving-cert")
+        self.assertEqual(cert["spec"]["secretName"], "seiguard-tls")
+        self.assertIn("seiguard.seiguard-system.svc", cert["spec"]["dnsNames"])
+        secret = one(self.rendered["self-managed"], "Secret", "seiguard-tls")
+        self.assertEqual(secret["type"], "kubernetes.io/tls")
+
+    def test_audit_overlay_puts_every_rule_in_warn_mode(self):
+        docs = self.rendered["audit"]
+        (cm,) = [d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith("seiguard-policy")]
+        policy = yaml.safe_load(cm["data"]["policy.yaml"])
+        out = subprocess.run([BINARY, "rules", "-o", "json"],
+                             capture_output=True, text=True, check=True).stdout
+        import json
+        self.assertEqual(policy["rules"], {r["name"]: "warn" for r in json.loads(out)})
+
+    def test_network_policy_ports_have_only_schema_fields(self):
+        docs = [d for docs in self.rendered.values() for d in docs] + render(os.path.join(MANIFESTS, "platform"))
+        for d in docs:
+            if d["kind"] != "NetworkPolicy":
+                continue
+            for rule in d["spec"].get("ingress", []):
+                for p in rule.get("ports", []):
+                    self.assertLessEqual(set(p), {"port", "protocol", "endPort"}, d["metadata"]["name"])
+
+
+# -- the platform policy, evaluated ------------------------------------------
+
+def selects(selector, labels):
+    for k, v in selector.get("matchLabels", {}).items():
+        if labels.get(k) != v:
+            return False
+    for e in selector.get("matchExpressions", []):
+        has = e["key"] in labels
+        if e["operator"] == "Exists" and not has:
+            return False
+        if e["operator"] == "DoesNotExist" and has:
+            return False
+        if e["operator"] == "In" and labels.get(e["key"]) not in e["values"]:
+            return False
+        if e["operator"] == "NotIn" and labels.get(e["key"]) in e["values"]:
+            return False
+    return True
+
+
+def allowed(policies, target, port, peer):
+    """Ingress to `target` (namespace, labels) on `port` from `peer`, as the
+    NetworkPolicy API defines it: allowed when no policy selects the target,
+    else when some ingress rule of a selecting policy admits the peer."""
+    selecting = [p for p in policies if p["metadata"]["namespace"] == target["namespace"]
+                 and selects(p["spec"]["podSelector"], target["labels"])
+                 and "Ingress" in p["spec"].get("policyTypes", ["Ingress"])]
+    if not selecting:
+        return True
+    for p in selecting:
+        for rule in p["spec"].get("ingress", []):
+            if rule.get("ports") and not any(r["port"] == port for r in rule["ports"]):
+                continue
+            froms = rule.get("from")
+            if not froms:
+                return True
+            for f in froms:
+                if "ipBlock" in f:
+                    if "ip" in peer and ipaddress.ip_address(peer["ip"]) in ipaddress.ip_network(f["ipBlock"]["cidr"]):
+                        return True
+                    continue
+                if "ip" in peer:
+                    continue  # pod and namespace selectors never match bare addresses
+                ns_ok = (selects(f["namespaceSelector"], peer["ns_labels"]) if "namespaceSelector" in f
+                         else peer["namespace"] == p["metadata"]["namespace"])
+                pod_ok = selects(f.get("podSelector", {}), peer["labels"])
+                if ns_ok and pod_ok:
+                    return True
+    return False
+
+
+class PlatformPolicy(unittest.TestCase):
+    def test_who_reaches_the_proxy_the_public_listener_and_p2p(self):
+        path = os.path.join(tempfile.mkdtemp(), "platform")
+        shutil.copytree(os.path.join(MANIFESTS, "platform"), path)
+        with open(os.path.join(path, "kustomization.yaml"), "a") as f:
+            f.write("namespace: pacific-1\n")
+        docs = render(path)
+        shutil.rmtree(os.path.dirname(path))
+        self.assertEqual([d["kind"] for d in docs], ["NetworkPolicy"], "params must stay local")
+        policies = docs
+        seinode = {"namespace": "pacific-1", "labels": {"sei.io/node": "pacific-1-val-0", "sei.io/role": "validator"}}
+        unlabelled = {"namespace": "pacific-1", "labels": {"app": "seid"}}
+
+        def pod_peer(ns, labels=None):
+            return {"namespace": ns, "ns_labels": {"kubernetes.io/metadata.name": ns}, "labels": labels or {}}
+
+        peers = {
+            "controller": pod_peer("sei-k8s-controller-system", {"control-plane": "controller-manager"}),
+            "other pod in the controller namespace": pod_peer("sei-k8s-controller-system", {"app": "x"}),
+            "prometheus": pod_peer("monitoring", {"app": "prometheus"}),
+            "pod in default": pod_peer("default", {"app": "web"}),
+            "neighbour SeiNode": pod_peer("pacific-1", {"sei.io/node": "pacific-1-rpc-0"}),
+            "kubelet (node)": {"ip": "10.0.3.17"},
+            "internet": {"ip": "203.0.113.9"},
+        }
+        reach = {port: sorted(n for n, peer in peers.items() if allowed(policies, seinode, port, peer))
+                 for port in (8443, 9100, 26656)}
+        self.assertEqual(reach[8443], ["controller"])
+        self.assertEqual(reach[9100], ["kubelet (node)", "prometheus"])
+        self.assertEqual(reach[26656], sorted(peers))
+        for port in (26657, 8545, 8546, 9090, 1317, 26660, 9300):
+            self.assertTrue(allowed(policies, seinode, port, peers["internet"]), port)
+        # A pod that lost its label falls out of the policy: everything reaches it.
+        self.assertTrue(allowed(policies, unlabelled, 8443, peers["pod in default"]))
+
+
+class Dockerfile(unittest.TestCase):
+    def test_runtime_image_carries_every_library_the_binary_links(self):
+        """The image cannot be built here (no Docker engine): keep it in
+        lockstep with the tested build by checking its package list against
+        the binary's real shared libraries."""
+        with open(os.path.join(SOURCE, "Dockerfile")) as f:
+            dockerfile = f.read()
+        self.assertIn("scripts/setup.sh", dockerfile)
+        self.assertIn("cmake -S", dockerfile)
+        self.assertRegex(dockerfile, r"USER 65532")
+        runtime = dockerfile.split("FROM debian:12-slim", 1)[1]
+        ldd = subprocess.run(["ldd", BINARY], capture_output=True, text=True).stdout
+        libs = [l.split("=>")[1].split()[0] for l in ldd.splitlines() if "=>" in l and "/" in l.split("=>")[1]]
+        packages = set()
+        for lib in libs:
+            owner = subprocess.run(["dpkg", "-S", os.path.realpath(lib)], capture_output=True, text=True).stdout
+            if not owner:
+                owner = subprocess.run(["dpkg", "-S", lib], capture_output=True, text=True).stdout
+            pkg = owner.split(":")[0].strip()
+            if pkg and pkg not in ("libc6", "libgcc-s1", "libstdc++6"):
+                packages.add(pkg)
+        self.assertTrue(packages)
+        for pkg in sorted(packages):
+            self.assertRegex(runtime, r"\b" + re.escape(pkg) + r"\b", f"runtime stage lacks {pkg}")
+
+
+if __name__ == "__main__":
+    unittest.main()
