@@ -139,6 +139,18 @@ class OtherCommands(unittest.TestCase):
         for r in rules:
             self.assertTrue(r["summary"] and r["description"] and r["help"])
 
+    def test_the_readme_rule_reference_matches_the_binary(self):
+        import os, re
+        from seiguard_e2e import SOURCE
+        with open(os.path.join(SOURCE, "README.md")) as f:
+            readme = f.read()
+        table = dict(re.findall(r"^\| `([a-z-]+)` \| (deny|warn|mutate|off) \|", readme, re.M))
+        code, out, _ = run(["rules", "-o", "json"])
+        self.assertEqual(table, {r["name"]: r["defaultAction"] for r in json.loads(out)})
+        policy = json.loads(run(["policy"])[1])
+        for rule, action in policy["rules"].items():  # the policy example in the README
+            self.assertIn(f"  {rule}: {action}", readme)
+
     def test_policy_prints_the_defaults_and_accepts_its_own_output(self):
         code, out, _ = run(["policy"])
         self.assertEqual(code, 0)
