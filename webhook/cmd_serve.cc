@@ -162,6 +162,7 @@ class CertReloader {
           metrics_->SetCertificateExpiry(pair->not_after);
           Log(spdlog::level::info, "serving certificate reloaded",
               {{"serial", pair->serial}, Num("not_after", double(pair->not_after))});
+          FlushLogs();
           break;
         }
         case CertStore::ReloadResult::kError:
@@ -225,12 +226,14 @@ int RunServe(const ServeFlags& flags) {
   StatusOr<int> public_port = health.Listen(config->public_listen_address);
   if (!public_port.ok()) {
     Log(spdlog::level::err, "cannot start", {{"error", public_port.status().message()}});
+    FlushLogs();
     return kExitUsage;
   }
   health.Start();
   StatusOr<int> port = admission.Start();
   if (!port.ok()) {
     Log(spdlog::level::err, "cannot start", {{"error", port.status().message()}});
+    FlushLogs();
     return kExitUsage;
   }
   auto pair = admission.certs().Current();
@@ -241,6 +244,7 @@ int RunServe(const ServeFlags& flags) {
   Log(spdlog::level::info, "serving",
       {Num("port", *port), Num("public_port", *public_port), {"version", SEIGUARD_VERSION},
        {"certificate_serial", pair->serial}, Bool("client_certificates", !flags.client_ca_file.empty())});
+  FlushLogs();
 
   int sig = WaitForSignal(signals, Ms(-1));
   auto signalled = std::chrono::steady_clock::now();
@@ -248,6 +252,7 @@ int RunServe(const ServeFlags& flags) {
   metrics.SetReady(false);
   Log(spdlog::level::info, "shutting down: not ready, still serving",
       {Num("signal", sig), Num("shutdown_delay_ms", double(config->shutdown_delay.count()))});
+  FlushLogs();
   // Keep serving while the endpoint removal propagates; a second signal cuts
   // the delay short.
   WaitForSignal(signals, config->shutdown_delay);
@@ -274,6 +279,7 @@ int RunServe(const ServeFlags& flags) {
   stopper.join();
   health.Stop();
   Log(spdlog::level::info, "stopped");
+  spdlog::shutdown();  // flushes, and stops the periodic flusher
   return kExitOk;
 }
 

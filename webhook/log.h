@@ -29,6 +29,9 @@ LogField Bool(std::string_view key, bool v);
 void Log(spdlog::level::level_enum level, std::string_view msg,
          std::initializer_list<LogField> fields = {});
 
+// Writes out buffered lines now (decision lines are flushed once a second).
+void FlushLogs();
+
 }  // namespace seiguard
 
 #endif  // SEIGUARD_WEBHOOK_LOG_H_

@@ -248,6 +248,10 @@ Status ConfigureServerContext(SSL_CTX* ctx, const TlsOptions& options, CertStore
   int min = options.min_version == "1.3" ? TLS1_3_VERSION : TLS1_2_VERSION;
   if (SSL_CTX_set_min_proto_version(ctx, min) != 1 ||
       SSL_CTX_set_cipher_list(ctx, kTls12Ciphers) != 1 ||
+      // AES-128-GCM first (Go's order too): as strong in practice, ~30%
+      // cheaper per byte than AES-256 on a 20 KB AdmissionReview.
+      SSL_CTX_set_ciphersuites(ctx, "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:"
+                                    "TLS_CHACHA20_POLY1305_SHA256") != 1 ||
       SSL_CTX_set1_groups_list(ctx, "X25519:P-256:P-384") != 1) {
     return Status::Error("configuring TLS: " + OpenSslError());
   }

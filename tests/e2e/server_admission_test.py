@@ -6,7 +6,7 @@ import os
 import unittest
 
 from seiguard_e2e import FIXTURES, SHARED, fixture, run
-from server_harness import Server, SharedServerTest
+from server_harness import Server, SharedServerTest, wait_until
 
 
 class AnswersLikeReview(SharedServerTest):
@@ -26,8 +26,9 @@ class AnswersLikeReview(SharedServerTest):
 
     def test_logs_one_structured_line_per_decision(self):
         self.server.curl("/validate", fixture("seinode-pod-legacy"))
-        events = [e for e in self.server.events("admission") if e["uid"] == "3f6c2a1e-9b7d-4e5f-a8c0-1d2e3f4a5b6c"]
-        self.assertTrue(events)
+        find = lambda: [e for e in self.server.events("admission") if e["uid"] == "3f6c2a1e-9b7d-4e5f-a8c0-1d2e3f4a5b6c"]
+        self.assertTrue(wait_until(find, 3), "decision lines are flushed within a second")
+        events = find()
         e = events[-1]
         for key, value in [("kind", "Pod"), ("namespace", "pacific-1"), ("name", "pacific-1-val-0-0"),
                            ("operation", "CREATE"), ("dryRun", False), ("decision", "denied"),
