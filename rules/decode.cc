@@ -314,6 +314,7 @@ Status Decoder::PodSpec(element e, PodView* pod) {
 }
 
 Status Decoder::Template(element e, PodView* pod) {
+  if (e.type() == element_type::OBJECT) pod->present = true;
   static constexpr std::string_view kKeys[] = {"metadata", "spec"};
   return Fields(e, kKeys, [&](size_t i, element v) -> Status {
     return i == 0 ? Meta(v, &pod->meta) : PodSpec(v, pod);
@@ -341,6 +342,7 @@ StatusOr<Object> Decoder::Run(element root, Kind kind) {
   if (root.type() != element_type::OBJECT) return TypeError(root, "an object");
   Path spec = Path().Key("spec");
   if (kind == Kind::kPod) {
+    obj.pod.present = true;
     obj.pod.meta_path = Path().Key("metadata");
     obj.pod.spec_path = spec;
   } else if (kind == Kind::kCronJob) {

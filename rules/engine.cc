@@ -48,7 +48,7 @@ bool Evaluation::Denied() const {
 
 Judge::Judge(const Policy& policy, const Object& object, const Object* old_object, Operation op,
              Mode mode, Evaluation* out)
-    : policy_(policy), object_(object), old_(old_object), op_(op), mode_(mode), out_(out) {
+    : policy_(policy), object_(object), old_(old_object), op_(op), out_(out) {
   bool patchable_kind = object.IsPod() || (mode == Mode::kFix && object.IsTemplate());
   bool mirror = object.IsPod() && object.pod.meta.mirror;
   if (mode != Mode::kValidate && patchable_kind && !mirror) {

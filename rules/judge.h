@@ -79,7 +79,6 @@ class Judge {
   const Object& object_;
   const Object* old_;
   Operation op_;
-  Mode mode_;
   Evaluation* out_;
   bool patch_labels_ = false;
   bool patch_spec_ = false;

@@ -120,6 +120,9 @@ struct Container {
 // A pod, or the pod template of a workload: its metadata and containers, and
 // where both live in the enclosing object.
 struct PodView {
+  // False for a workload without a pod template (spec.template absent): there
+  // is nothing to judge, and no path under it exists to patch.
+  bool present = false;
   Path meta_path;  // "metadata" or "spec.template.metadata"
   Path spec_path;  // "spec" or "spec.template.spec"
   ObjectMeta meta;

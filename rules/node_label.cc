@@ -6,7 +6,7 @@
 namespace seiguard {
 
 void CheckNodeLabel(Judge& judge) {
-  if (judge.object().IsService()) return;
+  if (judge.object().IsService() || !judge.pod().present) return;
   const std::string& key = judge.policy().node_label;
   const PodView& pod = judge.pod();
   const std::string_view* value = pod.meta.Label(key);
@@ -40,7 +40,8 @@ void CheckNodeLabel(Judge& judge) {
 
 void CheckNodeLabelImmutable(Judge& judge) {
   const Object* old = judge.old_object();
-  if (judge.operation() != Operation::kUpdate || old == nullptr || judge.object().IsService()) {
+  if (judge.operation() != Operation::kUpdate || old == nullptr || judge.object().IsService() ||
+      !judge.pod().present) {
     return;
   }
   const std::string& key = judge.policy().node_label;

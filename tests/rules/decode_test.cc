@@ -7,8 +7,10 @@
 namespace seiguard {
 namespace {
 
+// The model borrows text from the parser's document (model.h): the parser
+// must outlive the object, so it is kept here until the next Decode call.
 StatusOr<Object> Decode(const std::string& json, Kind kind = Kind::kPod) {
-  JsonParser parser;
+  static JsonParser parser;
   auto root = parser.Parse(json);
   if (!root.ok()) return root.status();
   return DecodeObject(*root, kind);

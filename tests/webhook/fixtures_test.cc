@@ -8,6 +8,7 @@
 
 #include "tests/test_util.h"
 #include "webhook/admission.h"
+#include "webhook/checker.h"
 #include "webhook/yaml_json.h"
 
 namespace seiguard {
@@ -74,6 +75,29 @@ TEST(SharedFixtures, TheEveryFieldPodDecodesAsAPod) {
   auto r = handler.Review(testing::MakeReview(pod).dump(), Endpoint::kValidate, Policy());
   ASSERT_TRUE(r.ok());
   EXPECT_NE(r->decision, Decision::kError) << r->body;
+}
+
+}  // namespace
+}  // namespace seiguard
+
+namespace seiguard {
+namespace {
+
+using nlohmann::json;
+
+// Found by fuzz_manifest: a SeiNode-owned StatefulSet without a spec made
+// --fix emit a patch under a parent that does not exist.
+TEST(FixedYaml, LeavesAWorkloadWithoutATemplateAlone) {
+  std::string text = testing::ReadFile(testing::SourceDir() /
+                                       "tests/fuzz/regressions/fuzz_manifest/statefulset-without-spec.yaml");
+  ManifestSet set;
+  ParseManifestText("regression.yaml", text, false, &set);
+  ASSERT_EQ(set.documents.size(), 1u);
+  std::string fixed = FixedYaml(set, Policy());
+  auto before = YamlToJson(text);
+  auto after = YamlToJson(fixed);
+  ASSERT_TRUE(before.ok() && after.ok());
+  EXPECT_EQ(json::parse((*after)[0].json), json::parse((*before)[0].json)) << fixed;
 }
 
 }  // namespace
