@@ -2,7 +2,9 @@
 # (scripts/setup.sh: Debian packages, idempotent) and build with CMake.
 #   make run   - the main job: the webhook on loopback with development
 #                certificates and the embedded default policy
-#   make test  - every test, through ctest
+#   make test  - every test: the suite through ctest (with valgrind memcheck and
+#                a short soak), the suite again under ASan+UBSan, and a short
+#                run of every fuzz target
 BUILD ?= build
 JOBS ?= 2
 FIXTURE ?= ../shared/fixtures/seinode/seinode-pod-legacy.review.json
@@ -10,7 +12,7 @@ CERTS ?= certs/dev
 PORT ?= 9443
 PUBLIC_PORT ?= 8080
 
-.PHONY: setup build test run review bench clean
+.PHONY: setup build test test-sanitized fuzz soak run review bench clean
 
 setup:
 	@./scripts/setup.sh
@@ -21,6 +23,27 @@ build: setup
 
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+	@$(MAKE) --no-print-directory test-sanitized
+	@$(MAKE) --no-print-directory fuzz
+
+# The whole suite built with clang, AddressSanitizer and UndefinedBehaviorSanitizer
+# (valgrind, the soak's RSS bound and the benchmarks do not apply there).
+ASAN_BUILD ?= build-asan
+test-sanitized: setup
+	@CC=clang CXX=clang++ cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DSEIGUARD_SANITIZE=ON -DSEIGUARD_FUZZ=ON -DSEIGUARD_BENCH=OFF >/dev/null
+	@cmake --build $(ASAN_BUILD) -j$(JOBS)
+	@cd $(ASAN_BUILD) && ctest --output-on-failure -j$(JOBS) -E '^(e2e_soak|memcheck)$$'
+
+# A short run of every fuzz target (FUZZ_SECONDS each), crashers replayed first.
+FUZZ_SECONDS ?= 20
+fuzz: test-sanitized
+	@tests/fuzz/run.sh $(ASAN_BUILD) $(FUZZ_SECONDS)
+
+# The long soak (minutes of mixed hostile traffic), not part of make test.
+SOAK_SECONDS ?= 600
+soak: build
+	@cd tests/e2e && SEIGUARD=$(CURDIR)/$(BUILD)/seiguard SOAK_SECONDS=$(SOAK_SECONDS) /usr/bin/python3 -m unittest -v soak_test
 
 run: build
 	@test -s $(CERTS)/tls.crt || ./certs/gen-certs.sh $(CERTS)
@@ -38,4 +61,4 @@ bench: build
 	@taskset -c 1 ./$(BUILD)/tests/seiguard_bench --benchmark_min_time=1 --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -11,6 +11,7 @@ packages=(
   libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   curl python3 python3-yaml
+  clang libclang-rt-14-dev valgrind
 )
 
 missing=()
