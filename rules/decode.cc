@@ -1,7 +1,6 @@
 #include "rules/decode.h"
 
 #include <algorithm>
-#include <cstring>
 #include <string>
 #include <vector>
 
@@ -393,43 +392,6 @@ Kind KindOf(element root) {
   size_t slash = api_version.find('/');
   std::string_view group = slash == std::string_view::npos ? "" : api_version.substr(0, slash);
   return KindFromGroupKind(group, kind);
-}
-
-JsonParser::JsonParser() = default;
-
-StatusOr<element> JsonParser::Parse(std::string_view text) {
-  if (!ready_) {
-    if (parser_.allocate(std::max<size_t>(text.size(), 64 * 1024), kMaxJsonDepth)) {
-      return Status::Error("out of memory allocating the JSON parser");
-    }
-    ready_ = true;
-  }
-  // Copy into a reused, padded buffer (simdjson reads a little past the end)
-  // rather than let simdjson allocate a fresh one for every document.
-  if (buffer_size_ < text.size() + simdjson::SIMDJSON_PADDING) {
-    buffer_size_ = text.size() + simdjson::SIMDJSON_PADDING;
-    buffer_.reset(new char[buffer_size_]);
-  }
-  std::memcpy(buffer_.get(), text.data(), text.size());
-  element root;
-  simdjson::error_code err = parser_.parse(buffer_.get(), text.size(), false).get(root);
-  if (err == simdjson::DEPTH_ERROR) {
-    return Status::Error("JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
-  }
-  if (err == simdjson::EMPTY) return Status::Error("empty document");
-  if (err) return Status::Error(std::string("invalid JSON: ") + simdjson::error_message(err));
-  return root;
-}
-
-void JsonParser::Trim(size_t keep_bytes) {
-  if (buffer_size_ > keep_bytes) {
-    buffer_.reset();
-    buffer_size_ = 0;
-  }
-  if (parser_.capacity() > keep_bytes) {
-    parser_ = simdjson::dom::parser();
-    ready_ = false;
-  }
 }
 
 }  // namespace seiguard

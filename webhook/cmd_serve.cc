@@ -202,6 +202,15 @@ int WaitForSignal(const sigset_t& set, Ms timeout) {
 }
 
 int RunServe(const ServeFlags& flags) {
+  // Signals are taken by sigwait on this thread only. Blocked before any
+  // thread exists (spdlog's flusher included): every thread inherits the
+  // mask, so SIGTERM/SIGINT can never hit a thread with the default action.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
   // Every connection has its own worker thread; without a cap glibc gives
   // many of them their own malloc arena, and memory freed there is kept.
   mallopt(M_ARENA_MAX, 2);
@@ -214,14 +223,6 @@ int RunServe(const ServeFlags& flags) {
     std::cerr << "seiguard serve: " << s.message() << "\n";
     return kExitUsage;
   }
-  // Signals are taken by sigwait on this thread only; every thread started
-  // below inherits the mask.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
 
   Metrics metrics;
   std::atomic<bool> ready{false};

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/test_util.h"
 #include "webhook/admission.h"
 
 namespace {
@@ -23,25 +24,6 @@ nlohmann::json Review(const nlohmann::json& pod) {
             {"object", pod}}}};
 }
 
-std::string Base64Decode(const std::string& in) {
-  static const std::string k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  unsigned buf = 0;
-  int bits = 0;
-  for (char c : in) {
-    if (c == '=') break;
-    size_t v = k.find(c);
-    if (v == std::string::npos) std::abort();
-    buf = (buf << 6) | static_cast<unsigned>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((buf >> bits) & 0xFF);
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -54,7 +36,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!first.ok()) return 0;
   auto answer = nlohmann::json::parse(first->body)["response"];
   if (!answer["allowed"].get<bool>() || !answer.contains("patch")) return 0;
-  nlohmann::json ops = nlohmann::json::parse(Base64Decode(answer["patch"].get<std::string>()));
+  nlohmann::json ops = nlohmann::json::parse(seiguard::testing::Base64Decode(answer["patch"].get<std::string>()));
   nlohmann::json patched;
   try {
     patched = pod.patch(ops);
