@@ -306,6 +306,13 @@ StatusOr<int> AdmissionServer::Start() {
     server_->listen_after_bind();
     running_ = false;
   });
+  // Return only once the accept loop runs: before that, cpp-httplib's stop()
+  // is a no-op, so a signal right after start-up would not stop it (and
+  // /readyz must not say ready before it can serve).
+  for (int i = 0; i < 5000 && !server_->is_running() && running_.load(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  if (!server_->is_running()) return Status::Error(options_.listen_address + ": listener did not start");
   return port;
 }
 
