@@ -12,7 +12,7 @@ CERTS ?= certs/dev
 PORT ?= 9443
 PUBLIC_PORT ?= 8080
 
-.PHONY: setup build test test-sanitized fuzz soak run review bench clean
+.PHONY: setup build test build-sanitized test-sanitized fuzz soak run review bench clean
 
 setup:
 	@./scripts/setup.sh
@@ -29,15 +29,17 @@ test: build
 # The whole suite built with clang, AddressSanitizer and UndefinedBehaviorSanitizer
 # (valgrind, the soak's RSS bound and the benchmarks do not apply there).
 ASAN_BUILD ?= build-asan
-test-sanitized: setup
+build-sanitized: setup
 	@CC=clang CXX=clang++ cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DSEIGUARD_SANITIZE=ON -DSEIGUARD_FUZZ=ON -DSEIGUARD_BENCH=OFF >/dev/null
 	@cmake --build $(ASAN_BUILD) -j$(JOBS)
+
+test-sanitized: build-sanitized
 	@cd $(ASAN_BUILD) && ctest --output-on-failure -j$(JOBS) -E '^(e2e_soak|memcheck)$$'
 
 # A short run of every fuzz target (FUZZ_SECONDS each), crashers replayed first.
 FUZZ_SECONDS ?= 20
-fuzz: test-sanitized
+fuzz: build-sanitized
 	@tests/fuzz/run.sh $(ASAN_BUILD) $(FUZZ_SECONDS)
 
 # The long soak (minutes of mixed hostile traffic), not part of make test.
