@@ -35,13 +35,14 @@ int RunCheck(const CheckOptions& opt) {
   }
   ManifestSet manifests = ReadManifests(opt.paths);
   if (opt.fix) {
-    std::cout << FixedYaml(manifests, *policy);
+    std::string text = FixedYaml(manifests, *policy);
+    std::cout << text;
     // What the fix could not resolve (conflicts, gRPC probes), judged again
     // on the fixed documents.
     ManifestSet fixed;
     fixed.files = manifests.files;
     fixed.errors = manifests.errors;
-    ParseManifestText("<fixed>", FixedYaml(manifests, *policy), false, &fixed);
+    ParseManifestText("<fixed>", text, false, &fixed);
     CheckReport after = Check(fixed, *policy);
     std::cerr << TextReport(after);
     if (!after.errors.empty()) return kExitUsage;
