@@ -1,6 +1,4 @@
 // seiguard review: one AdmissionReview on stdin, the server's answer on stdout.
-#include <unistd.h>
-
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -27,24 +25,16 @@ int RunReview(const ReviewOptions& opt) {
     std::cerr << "seiguard review: " << policy.status().message() << "\n";
     return kExitUsage;
   }
-  std::string body;
-  char buf[65536];
-  for (ssize_t n; (n = read(STDIN_FILENO, buf, sizeof buf)) != 0;) {
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      std::cerr << "seiguard review: cannot read standard input\n";
-      return kExitUsage;
-    }
-    body.append(buf, static_cast<size_t>(n));
-    if (body.size() > opt.max_request_bytes) {
-      std::cerr << "seiguard review: input larger than " << opt.max_request_bytes
-                << " bytes (--max-request-bytes)\n";
-      return kExitUsage;
-    }
+  StatusOr<std::string> body = ReadStdinLimited(opt.max_request_bytes);
+  if (!body.ok()) {
+    const std::string& why = body.status().message();
+    bool too_large = why.rfind("larger than", 0) == 0;
+    std::cerr << "seiguard review: " << (too_large ? "input " + why + " (--max-request-bytes)" : why) << "\n";
+    return kExitUsage;
   }
   AdmissionHandler handler;
   StatusOr<ReviewResult> result =
-      handler.Review(body, opt.mutate ? Endpoint::kMutate : Endpoint::kValidate, *policy);
+      handler.Review(*body, opt.mutate ? Endpoint::kMutate : Endpoint::kValidate, *policy);
   if (!result.ok()) {
     std::cerr << "seiguard review: " << result.status().message() << "\n";
     return kExitUsage;

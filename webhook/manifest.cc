@@ -1,6 +1,5 @@
 #include "webhook/manifest.h"
 
-#include <unistd.h>
 #include <yaml.h>
 
 #include <algorithm>
@@ -124,17 +123,12 @@ ManifestSet ReadManifests(const std::vector<std::string>& paths) {
   for (const std::string& path : paths) {
     if (path == "-") {
       ++out.files;
-      std::string text;
-      char buf[65536];
-      for (ssize_t n; (n = ::read(STDIN_FILENO, buf, sizeof buf)) > 0;) {
-        text.append(buf, static_cast<size_t>(n));
-        if (text.size() > kMaxManifestBytes) break;
-      }
-      if (text.size() > kMaxManifestBytes) {
-        out.errors.push_back({"<stdin>", 0, 0, "larger than " + std::to_string(kMaxManifestBytes) + " bytes"});
+      StatusOr<std::string> text = ReadStdinLimited(kMaxManifestBytes);
+      if (!text.ok()) {
+        out.errors.push_back({"<stdin>", 0, 0, text.status().message()});
         continue;
       }
-      ParseManifestText("<stdin>", text, LooksLikeJson(text), &out);
+      ParseManifestText("<stdin>", *text, LooksLikeJson(*text), &out);
       continue;
     }
     std::error_code ec;

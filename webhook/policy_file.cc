@@ -4,6 +4,8 @@
 #include <cstring>
 #include <fstream>
 
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
 
 #include "webhook/yaml_json.h"
@@ -22,6 +24,20 @@ StatusOr<std::string> ReadFileLimited(const std::string& path, size_t max_bytes)
     }
   }
   if (in.bad()) return Status::Error(path + ": read error");
+  return data;
+}
+
+StatusOr<std::string> ReadStdinLimited(size_t max_bytes) {
+  std::string data;
+  char buf[65536];
+  for (ssize_t n; (n = ::read(STDIN_FILENO, buf, sizeof buf)) != 0;) {
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Status::Error(std::string("cannot read standard input: ") + std::strerror(errno));
+    }
+    data.append(buf, static_cast<size_t>(n));
+    if (data.size() > max_bytes) return Status::Error("larger than " + std::to_string(max_bytes) + " bytes");
+  }
   return data;
 }
 

@@ -17,6 +17,10 @@ StatusOr<Policy> LoadPolicyFile(const std::string& path);
 // Reads a whole file of at most `max_bytes`; errors name the file.
 StatusOr<std::string> ReadFileLimited(const std::string& path, size_t max_bytes);
 
+// Reads standard input to its end, refusing more than `max_bytes`
+// ("larger than N bytes") and reporting read errors.
+StatusOr<std::string> ReadStdinLimited(size_t max_bytes);
+
 }  // namespace seiguard
 
 #endif  // SEIGUARD_WEBHOOK_POLICY_FILE_H_
