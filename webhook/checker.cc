@@ -26,6 +26,21 @@ bool IsList(dom::element root) {
   return kind.size() >= 4 && kind.compare(kind.size() - 4, 4, "List") == 0 && !root["items"].get(items);
 }
 
+// The objects of a parsed document, each with its JSON Pointer in it: the
+// document itself, or every item of a List.
+std::vector<std::pair<std::string, dom::element>> ObjectsOf(dom::element root) {
+  std::vector<std::pair<std::string, dom::element>> objects;
+  if (!IsList(root)) {
+    objects.emplace_back("", root);
+    return objects;
+  }
+  size_t i = 0;
+  for (dom::element item : dom::array(root["items"])) {
+    objects.emplace_back("/items/" + std::to_string(i++), item);
+  }
+  return objects;
+}
+
 }  // namespace
 
 size_t CheckReport::Count(Severity s) const {
@@ -53,15 +68,7 @@ CheckReport Check(const ManifestSet& manifests, const Policy& policy) {
                                        : JsonErrorAt(doc.file, doc.source, root.status().message()));
       continue;
     }
-    std::vector<std::pair<std::string, dom::element>> objects;  // item path, object
-    if (IsList(*root)) {
-      size_t i = 0;
-      for (dom::element item : dom::array((*root)["items"])) {
-        objects.emplace_back("/items/" + std::to_string(i++), item);
-      }
-    } else {
-      objects.emplace_back("", *root);
-    }
+    std::vector<std::pair<std::string, dom::element>> objects = ObjectsOf(*root);
     // Positions are found for the whole document in one pass at the end;
     // each path collected here has a slot saying whose position it is.
     enum class Slot { kObject, kFinding, kError };
@@ -124,15 +131,16 @@ std::string FixedYaml(const ManifestSet& manifests, const Policy& policy) {
     ordered value = ordered::parse(doc.Json(), nullptr, false);
     auto root = parser.Parse(doc.Json());
     if (value.is_discarded() || !root.ok()) continue;
-    auto fix = [&](dom::element element, ordered& target) {
+    for (auto& [prefix, element] : ObjectsOf(*root)) {
       Kind kind = KindOf(element);
-      if (!policy.Judges(kind)) return;
+      if (!policy.Judges(kind)) continue;
       StatusOr<Object> obj = DecodeObject(element, kind);
-      if (!obj.ok()) return;
+      if (!obj.ok()) continue;
       std::string ns = StringField(element, "metadata", "namespace");
       Evaluation eval = Evaluate(Request{Operation::kCreate, &*obj, nullptr, ns}, policy, Mode::kFix);
-      if (eval.patch.empty()) return;
+      if (eval.patch.empty()) continue;
       ordered patch = ordered::parse(PatchToJson(eval.patch).dump());
+      ordered& target = value[ordered::json_pointer(prefix)];
       // The engine never emits a patch that cannot apply (tested, fuzzed);
       // should one slip through, the document is printed unfixed and the
       // re-check reports what remains, rather than the run dying.
@@ -140,12 +148,6 @@ std::string FixedYaml(const ManifestSet& manifests, const Policy& policy) {
         target = target.patch(patch);
       } catch (const std::exception&) {
       }
-    };
-    if (IsList(*root)) {
-      size_t i = 0;
-      for (dom::element item : dom::array((*root)["items"])) fix(item, value["items"][i++]);
-    } else {
-      fix(*root, value);
     }
     if (!out.empty()) out += "---\n";
     out += ToYaml(value);
