@@ -125,8 +125,7 @@ void Judge::Unpatched(RuleId rule, Path path, std::string_view container, std::s
 void Judge::Remediated(RuleId rule, Path path, std::string_view container, std::string what,
                        std::vector<PatchOp> ops) {
   for (PatchOp& op : ops) out_->patch.push_back(std::move(op));
-  out_->findings.push_back(Finding{rule, Severity::kWarn, std::move(path), std::string(container),
-                                   std::move(what), "remediated (remediate: true)"});
+  Add(rule, Severity::kWarn, std::move(path), container, std::move(what), "remediated (remediate: true)");
 }
 
 PatchOp Judge::AddLabel(const std::string& key, const std::string& value) const {
