@@ -71,9 +71,9 @@ HealthReply Answer(std::string_view head, const HealthServer::Handler& handler, 
     return {405, "text/plain; charset=utf-8", "method not allowed: use GET\n"};
   }
   // A request body on a GET is refused rather than read.
+  std::string lower(head);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   for (std::string_view h : {"\r\ncontent-length:", "\r\ntransfer-encoding:"}) {
-    std::string lower(head);
-    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     size_t at = lower.find(h);
     if (at != std::string::npos && !(h[2] == 'c' && lower.compare(at + h.size(), 2, " 0") == 0)) {
       return {400, "text/plain; charset=utf-8", "no request body expected\n"};
