@@ -26,25 +26,20 @@ struct BioFree {
   void operator()(BIO* b) const { BIO_free(b); }
 };
 
-void FreeConnection(void*, void* ptr, CRYPTO_EX_DATA*, int, long, void* registry) {
+void FreeConnection(void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) {
   auto* c = static_cast<Connection*>(ptr);
   if (c == nullptr) return;
-  static_cast<ConnectionRegistry*>(registry)->Remove(c);
+  c->registry->Remove(c);
   delete c;
 }
 
-// One ex_data slot per registry (there is one per server); the slot's free
-// callback unregisters the connection when OpenSSL frees the SSL object.
-int ConnectionIndex(ConnectionRegistry* registry) {
-  static int index = -1;
-  static std::once_flag once;
-  std::call_once(once, [&] {
-    index = SSL_get_ex_new_index(0, registry, nullptr, nullptr, FreeConnection);
-  });
+// The one ex_data slot (per process) holding an SSL object's Connection; its
+// free callback unregisters the connection from its own registry when
+// OpenSSL frees the SSL object.
+int ConnectionIndex() {
+  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, FreeConnection);
   return index;
 }
-
-int g_connection_index = -1;
 
 // Ends a connection from inside its worker without freeing the descriptor
 // number: the connection is replaced by an unconnected socket, so the real
@@ -90,11 +85,12 @@ void OnRecord(int write_p, int, int content_type, const void* buf, size_t len, S
               void* arg) {
   if (write_p || content_type != SSL3_RT_HEADER || len < 5) return;
   auto* registry = static_cast<ConnectionRegistry*>(arg);
-  auto* c = static_cast<Connection*>(SSL_get_ex_data(ssl, g_connection_index));
+  auto* c = static_cast<Connection*>(SSL_get_ex_data(ssl, ConnectionIndex()));
   if (c == nullptr) {
     c = new Connection;
     c->fd = SSL_get_fd(ssl);
-    SSL_set_ex_data(ssl, g_connection_index, c);
+    c->registry = registry;
+    SSL_set_ex_data(ssl, ConnectionIndex(), c);
     registry->Add(c);
   }
   if (c->in_request.load(std::memory_order_relaxed)) return;  // body: bounded by the handler
@@ -207,9 +203,7 @@ std::shared_ptr<const CertPair> CertStore::Current() const {
 }
 
 Connection* ConnectionRegistry::Of(const SSL* ssl) {
-  return ssl == nullptr || g_connection_index < 0
-             ? nullptr
-             : static_cast<Connection*>(SSL_get_ex_data(ssl, g_connection_index));
+  return ssl == nullptr ? nullptr : static_cast<Connection*>(SSL_get_ex_data(ssl, ConnectionIndex()));
 }
 
 void ConnectionRegistry::Close(const SSL* ssl) {
@@ -259,7 +253,6 @@ Status ConfigureServerContext(SSL_CTX* ctx, const TlsOptions& options, CertStore
                                SSL_OP_CIPHER_SERVER_PREFERENCE);
   SSL_CTX_set_cert_cb(ctx, SelectCertificate, store);
   SSL_CTX_set_alpn_select_cb(ctx, SelectAlpn, nullptr);
-  g_connection_index = ConnectionIndex(registry);
   SSL_CTX_set_msg_callback(ctx, OnRecord);
   SSL_CTX_set_msg_callback_arg(ctx, registry);
   const unsigned char sid[] = "seiguard";

@@ -63,9 +63,12 @@ class CertStore {
   std::shared_ptr<const CertPair> current_;
 };
 
+class ConnectionRegistry;
+
 // Per-connection state, kept on the SSL object.
 struct Connection {
   int fd = -1;
+  ConnectionRegistry* registry = nullptr;  // unregistered from here when freed
   // Set when a request's headers are complete (pre-routing), cleared when the
   // response is written.
   std::atomic<bool> in_request{false};
