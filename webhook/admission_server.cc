@@ -23,6 +23,7 @@ using HandlerResponse = httplib::Server::HandlerResponse;
 // and the clock starts when a request's head is complete.
 thread_local AdmissionHandler t_handler;
 thread_local Clock::time_point t_start;
+thread_local size_t t_length;  // the request's Content-Length, checked at the edge
 
 // Past one request this large, a worker gives its parser memory back.
 constexpr size_t kKeepParserBytes = 1u << 20;
@@ -132,16 +133,15 @@ HandlerResponse AdmissionServer::CheckEdge(const HttpRequest& req, HttpResponse&
     Refuse(res, 415, "unsupported media type: send Content-Type: application/json");
     return HandlerResponse::Handled;
   }
-  size_t length = 0;
   if (req.has_header("Transfer-Encoding") || !req.has_header("Content-Length")) {
     Refuse(res, 411, "length required: send the body with a Content-Length (no chunked encoding)");
     return HandlerResponse::Handled;
   }
-  if (!ParseLength(req.get_header_value("Content-Length"), &length)) {
+  if (!ParseLength(req.get_header_value("Content-Length"), &t_length)) {
     Refuse(res, 400, "malformed Content-Length");
     return HandlerResponse::Handled;
   }
-  if (length > options_.max_request_bytes) {
+  if (t_length > options_.max_request_bytes) {
     Refuse(res, 413, "request body larger than " + std::to_string(options_.max_request_bytes) +
                          " bytes (--max-request-bytes)");
     return HandlerResponse::Handled;
@@ -166,8 +166,7 @@ void AdmissionServer::Admit(const HttpRequest& req, HttpResponse& res, const htt
   }
   Clock::time_point deadline = t_start + budget;
 
-  size_t length = 0;
-  ParseLength(req.get_header_value("Content-Length"), &length);
+  const size_t length = t_length;  // checked by CheckEdge before the body is read
   std::string body;
   body.reserve(length);
   bool too_large = false, too_slow = false;
