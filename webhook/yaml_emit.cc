@@ -33,10 +33,39 @@ bool NeedsQuotes(const std::string& s) {
   return false;
 }
 
-void Scalar(std::string& out, const ordered& v) {
+// A multi-line string reads best as a literal block scalar (|- or |): every
+// character kept, no escapes. Only for text that survives it exactly: no
+// control characters but newlines, no leading blank on the first line (that
+// would need an indentation indicator), no trailing blanks on a line, and at
+// most one final newline.
+bool Literal(const std::string& s) {
+  if (s.find('\n') == std::string::npos || s.front() == ' ' || s.front() == '\n') return false;
+  if (s.size() >= 2 && s[s.size() - 1] == '\n' && s[s.size() - 2] == '\n') return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if ((c < 0x20 && c != '\n') || c == 0x7f) return false;
+    if (c == '\n' && i > 0 && (s[i - 1] == ' ' || s[i - 1] == '\t')) return false;
+  }
+  return s.back() != ' ' && s.back() != '\t';
+}
+
+void Scalar(std::string& out, const ordered& v, size_t indent) {
   if (v.is_string()) {
     const std::string& s = v.get_ref<const std::string&>();
-    if (NeedsQuotes(s)) {
+    if (Literal(s)) {
+      std::string pad(indent + 2, ' ');
+      out += s.back() == '\n' ? "|\n" : "|-\n";
+      size_t start = 0;
+      while (start < s.size()) {
+        size_t end = s.find('\n', start);
+        if (end == std::string::npos) end = s.size();
+        if (end > start) out += pad;
+        out.append(s, start, end - start);
+        out += '\n';
+        start = end + 1;
+      }
+      out.pop_back();  // the caller ends the line
+    } else if (NeedsQuotes(s)) {
       AppendJsonString(out, s);  // JSON escapes are valid YAML double-quoted escapes
     } else {
       out += s;
@@ -72,7 +101,7 @@ void Emit(std::string& out, const ordered& v, size_t indent) {
         if (child.is_structured()) {
           out += child.is_object() ? "{}" : "[]";
         } else {
-          Scalar(out, child);
+          Scalar(out, child, indent);
         }
         out += '\n';
       } else if (child.is_array()) {
@@ -95,7 +124,7 @@ void Emit(std::string& out, const ordered& v, size_t indent) {
         if (child.is_structured()) {
           out += child.is_object() ? "{}" : "[]";
         } else {
-          Scalar(out, child);
+          Scalar(out, child, indent + 2);
         }
         out += '\n';
       } else {
@@ -104,7 +133,7 @@ void Emit(std::string& out, const ordered& v, size_t indent) {
     }
     return;
   }
-  Scalar(out, v);
+  Scalar(out, v, indent);
   out += '\n';
 }
 
@@ -116,7 +145,7 @@ std::string ToYaml(const ordered& value) {
     if (value.is_structured()) {
       out = value.is_object() ? "{}\n" : "[]\n";
     } else {
-      Scalar(out, value);
+      Scalar(out, value, 0);
       out += '\n';
     }
     return out;

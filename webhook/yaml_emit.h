@@ -1,4 +1,5 @@
-// JSON values to block-style YAML, for `seiguard check --fix`. Every value
+// JSON values to block-style YAML, for `seiguard check --fix` and `seiguard
+// vap`. Multi-line strings become literal block scalars. Every value
 // survives a round trip through a YAML 1.2 core-schema reader: strings that
 // would read as anything else (numbers, booleans, null, or that need escapes)
 // are double-quoted; key order is kept.
