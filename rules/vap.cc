@@ -1,0 +1,157 @@
+#include "rules/vap.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "rules/vap_cel.h"
+
+namespace seiguard {
+namespace {
+
+using ordered = nlohmann::ordered_json;
+
+// Tiny CEL boolean algebra over "true"/"false" constants, so that guards read
+// plainly in the generated policy.
+std::string Not(const std::string& x) {
+  if (x == "true") return "false";
+  if (x == "false") return "true";
+  return "!(" + x + ")";
+}
+
+std::string Or(const std::string& a, const std::string& b) {
+  if (a == "true" || b == "true") return "true";
+  if (a == "false") return b;
+  if (b == "false") return a;
+  return "(" + a + ") || (" + b + ")";
+}
+
+// When a check does not apply in the Deny and in the Warn binding, as CEL
+// bools over the policy's variables ("true": the check is left out of that
+// binding), following rules/judge.h on the validating side: a finding is
+// denied where the webhook denies it and warned where it warns.
+struct Exemptions {
+  std::string deny;
+  std::string warn;
+};
+
+Exemptions ExemptionsFor(const cel::Check& check, Action action) {
+  if (action == Action::kOff) return {"true", "true"};
+  if (check.cls == cel::Class::kUnverifiable || action == Action::kWarn) return {"true", "false"};
+  // Denied, except where the finding is downgraded to a warning: on a Pod
+  // UPDATE, and (missing items under mutate) on what nothing patches.
+  std::string warned = cel::Downgraded(check.rule);
+  if (check.cls == cel::Class::kMissing && action == Action::kMutate) {
+    warned = Or(cel::Unpatchable(), warned);
+  }
+  return {warned, Not(warned)};
+}
+
+ordered Validation(const cel::Check& check, const std::string& exempt, bool deny, Action action) {
+  const RuleInfo& rule = Rule(check.rule);
+  std::string expression = "!(" + check.fails + ")";
+  if (exempt != "false") expression = exempt + "\n|| " + expression;
+  std::string message = "'[" + std::string(rule.name) + "] ' + ";
+  if (check.subject != "''") message += "(" + check.subject + ") + ': ' + ";
+  message += "(" + check.what + ")";
+  if (deny && check.cls == cel::Class::kMissing && action == Action::kMutate) {
+    message += " + ' (the mutating webhook did not add it)'";
+  }
+  message += " + '; ' + (" + check.fix + ")";
+  return {{"expression", expression},
+          {"messageExpression", message},
+          // Shown only if messageExpression cannot be evaluated; the catalog's
+          // summary would quote default values the policy may have changed.
+          {"message", "[" + std::string(rule.name) + "] refused by the seiguard backstop; "
+                      "`seiguard check` on the object says why"},
+          {"reason", "Forbidden"}};
+}
+
+ordered ResourceRules(const Policy& policy) {
+  struct Group {
+    const char* name;
+    std::vector<std::pair<Kind, const char*>> kinds;
+  };
+  const Group groups[] = {
+      {"", {{Kind::kPod, "pods"}, {Kind::kService, "services"}}},
+      {"apps",
+       {{Kind::kDeployment, "deployments"},
+        {Kind::kStatefulSet, "statefulsets"},
+        {Kind::kDaemonSet, "daemonsets"},
+        {Kind::kReplicaSet, "replicasets"}}},
+      {"batch", {{Kind::kJob, "jobs"}, {Kind::kCronJob, "cronjobs"}}},
+  };
+  ordered rules = ordered::array();
+  for (const Group& g : groups) {
+    ordered resources = ordered::array();
+    for (const auto& [kind, resource] : g.kinds) {
+      if (policy.Judges(kind)) resources.push_back(resource);
+    }
+    if (resources.empty()) continue;
+    rules.push_back({{"apiGroups", {g.name}},
+                     {"apiVersions", {"v1"}},
+                     {"operations", {"CREATE", "UPDATE"}},
+                     {"resources", std::move(resources)},
+                     {"scope", "Namespaced"}});
+  }
+  return rules;
+}
+
+ordered Labels() {
+  return {{"app.kubernetes.io/name", "seiguard"},
+          {"app.kubernetes.io/part-of", "seiguard"},
+          {"app.kubernetes.io/component", "backstop"}};
+}
+
+}  // namespace
+
+std::vector<ordered> BackstopPolicies(const Policy& policy, const BackstopOptions& options) {
+  std::vector<std::string> excluded = options.excluded_namespaces;
+  for (const std::string& ns : policy.exempt_namespaces) {
+    if (std::find(excluded.begin(), excluded.end(), ns) == excluded.end()) excluded.push_back(ns);
+  }
+  ordered variables = ordered::array();
+  for (const cel::Variable& v : cel::Variables(policy)) {
+    variables.push_back({{"name", v.name}, {"expression", v.expression}});
+  }
+  ordered deny = ordered::array(), warn = ordered::array();
+  for (const cel::Check& check : cel::Checks(policy)) {
+    Action action = policy.action(check.rule);
+    Exemptions e = ExemptionsFor(check, action);
+    if (e.deny != "true") deny.push_back(Validation(check, e.deny, true, action));
+    if (e.warn != "true") warn.push_back(Validation(check, e.warn, false, action));
+  }
+
+  std::vector<ordered> out;
+  auto add = [&](const char* suffix, ordered validations, const char* failure, ordered actions) {
+    if (validations.empty()) return;
+    const std::string name = options.name + "-" + suffix;
+    ordered constraints = {{"matchPolicy", "Equivalent"}};
+    if (!excluded.empty()) {
+      constraints["namespaceSelector"] = {
+          {"matchExpressions",
+           {{{"key", "kubernetes.io/metadata.name"}, {"operator", "NotIn"}, {"values", excluded}}}}};
+    }
+    constraints["resourceRules"] = ResourceRules(policy);
+    out.push_back({{"apiVersion", "admissionregistration.k8s.io/v1"},
+                   {"kind", "ValidatingAdmissionPolicy"},
+                   {"metadata", {{"name", name}, {"labels", Labels()}}},
+                   {"spec",
+                    {{"failurePolicy", failure},
+                     {"matchConstraints", std::move(constraints)},
+                     {"matchConditions",
+                      {{{"name", "seinode-object"}, {"expression", cel::ScopeCondition(policy)}}}},
+                     {"variables", variables},
+                     {"validations", std::move(validations)}}}});
+    out.push_back({{"apiVersion", "admissionregistration.k8s.io/v1"},
+                   {"kind", "ValidatingAdmissionPolicyBinding"},
+                   {"metadata", {{"name", name}, {"labels", Labels()}}},
+                   {"spec", {{"policyName", name}, {"validationActions", std::move(actions)}}}});
+  };
+  // Deny fails closed: an expression that cannot be evaluated refuses the
+  // request. Warnings never refuse anything, not even on an error.
+  add("deny", std::move(deny), "Fail", {"Deny"});
+  add("warn", std::move(warn), "Ignore", {"Warn", "Audit"});
+  return out;
+}
+
+}  // namespace seiguard

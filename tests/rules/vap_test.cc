@@ -1,0 +1,125 @@
+#include "rules/vap.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+#include <string>
+
+#include "rules/vap_cel.h"
+
+namespace seiguard {
+namespace {
+
+using ordered = nlohmann::ordered_json;
+
+Policy WithAll(Action action) {
+  Policy p;
+  for (Action& a : p.actions) a = action;
+  return p;
+}
+
+// The rule names in a policy's validations, read from the bracket every
+// messageExpression starts with.
+std::multiset<std::string> RulesIn(const ordered& vap) {
+  std::multiset<std::string> out;
+  for (const ordered& v : vap["spec"]["validations"]) {
+    std::string m = v["messageExpression"].get<std::string>();
+    EXPECT_EQ(m.rfind("'[", 0), 0u) << m;
+    std::string rule = m.substr(2, m.find(']') - 2);
+    out.insert(rule);
+    EXPECT_EQ(v["message"].get<std::string>().rfind("[" + rule + "] ", 0), 0u);
+    EXPECT_EQ(v["reason"], "Forbidden");
+  }
+  return out;
+}
+
+TEST(Backstop, DefaultPolicyDeniesInOneBindingAndWarnsInTheOther) {
+  std::vector<ordered> docs = BackstopPolicies(Policy());
+  ASSERT_EQ(docs.size(), 4u);
+  EXPECT_EQ(docs[0]["kind"], "ValidatingAdmissionPolicy");
+  EXPECT_EQ(docs[0]["apiVersion"], "admissionregistration.k8s.io/v1");
+  EXPECT_EQ(docs[0]["metadata"]["name"], "seiguard-backstop-deny");
+  EXPECT_EQ(docs[0]["spec"]["failurePolicy"], "Fail");
+  EXPECT_EQ(docs[1]["kind"], "ValidatingAdmissionPolicyBinding");
+  EXPECT_EQ(docs[1]["spec"], ordered({{"policyName", "seiguard-backstop-deny"}, {"validationActions", {"Deny"}}}));
+  EXPECT_EQ(docs[2]["metadata"]["name"], "seiguard-backstop-warn");
+  EXPECT_EQ(docs[2]["spec"]["failurePolicy"], "Ignore");
+  EXPECT_EQ(docs[3]["spec"]["validationActions"], ordered({"Warn", "Audit"}));
+
+  std::multiset<std::string> deny = RulesIn(docs[0]), warn = RulesIn(docs[2]);
+  for (const char* rule : {"proxy-ignore-paths", "probe-on-proxy-port", "sidecar-public-port",
+                           "sidecar-public-port-env", "node-label", "node-label-immutable"}) {
+    EXPECT_TRUE(deny.count(rule)) << rule;
+  }
+  EXPECT_FALSE(deny.count("service-ports")) << "service-ports warns by default";
+  EXPECT_TRUE(warn.count("service-ports"));
+  // Pod UPDATE downgrades spec findings to warnings; immutability never is.
+  EXPECT_TRUE(warn.count("proxy-ignore-paths"));
+  EXPECT_FALSE(warn.count("node-label-immutable"));
+}
+
+TEST(Backstop, ActionsChooseTheBinding) {
+  std::vector<ordered> warn_only = BackstopPolicies(WithAll(Action::kWarn));
+  ASSERT_EQ(warn_only.size(), 2u);
+  EXPECT_EQ(warn_only[0]["metadata"]["name"], "seiguard-backstop-warn");
+  EXPECT_EQ(RulesIn(warn_only[0]).size(), 12u) << "every check, once";
+
+  EXPECT_TRUE(BackstopPolicies(WithAll(Action::kOff)).empty());
+
+  Policy p;
+  p.actions[static_cast<size_t>(RuleId::kProxyIgnorePaths)] = Action::kOff;
+  p.actions[static_cast<size_t>(RuleId::kServicePorts)] = Action::kDeny;
+  std::vector<ordered> docs = BackstopPolicies(p);
+  EXPECT_FALSE(RulesIn(docs[0]).count("proxy-ignore-paths"));
+  EXPECT_FALSE(RulesIn(docs[2]).count("proxy-ignore-paths"));
+  EXPECT_TRUE(RulesIn(docs[0]).count("service-ports"));
+  EXPECT_FALSE(RulesIn(docs[2]).count("service-ports"));
+}
+
+TEST(Backstop, ScopeFollowsThePolicy) {
+  Policy p;
+  p.kinds = {Kind::kPod, Kind::kCronJob};
+  p.exempt_namespaces = {"sei-lab", "kube-system"};
+  BackstopOptions opts;
+  opts.name = "guard";
+  std::vector<ordered> docs = BackstopPolicies(p, opts);
+  ASSERT_EQ(docs.size(), 4u);
+  EXPECT_EQ(docs[0]["metadata"]["name"], "guard-deny");
+  const ordered& c = docs[0]["spec"]["matchConstraints"];
+  EXPECT_EQ(c["namespaceSelector"]["matchExpressions"][0]["values"],
+            ordered({"kube-system", "seiguard-system", "sei-lab"}));
+  ASSERT_EQ(c["resourceRules"].size(), 2u);
+  EXPECT_EQ(c["resourceRules"][0]["resources"], ordered({"pods"}));
+  EXPECT_EQ(c["resourceRules"][1]["apiGroups"], ordered({"batch"}));
+  EXPECT_EQ(c["resourceRules"][1]["resources"], ordered({"cronjobs"}));
+  EXPECT_EQ(c["resourceRules"][1]["operations"], ordered({"CREATE", "UPDATE"}));
+}
+
+TEST(Backstop, PolicyValuesReachTheExpressions) {
+  Policy p;
+  p.public_port = 9200;
+  p.proxy_port = 8444;
+  p.node_label = "example.com/seinode";
+  p.sidecar_name = "sidecar";
+  std::string text = ordered(BackstopPolicies(p)).dump();
+  for (const char* want : {"9200", "8444", "'example.com/seinode'", "'sidecar'"}) {
+    EXPECT_NE(text.find(want), std::string::npos) << want;
+  }
+  for (const char* gone : {"9100", "8443", "sei.io/node", "'sei-sidecar'"}) {
+    EXPECT_EQ(text.find(gone), std::string::npos) << gone;
+  }
+}
+
+TEST(Cel, StringLiteralsEscapeEverythingCelWouldRead) {
+  EXPECT_EQ(cel::Str("plain"), "'plain'");
+  EXPECT_EQ(cel::Str("it's a \\ path"), "'it\\'s a \\\\ path'");
+  EXPECT_EQ(cel::Str(std::string("a\nb\x01", 4)), "'a\\x0ab\\x01'");
+}
+
+TEST(Cel, RegexQuotingLeavesOnlyLiterals) {
+  EXPECT_EQ(cel::QuoteRegex("kube-rbac-proxy"), "kube-rbac-proxy");
+  EXPECT_EQ(cel::QuoteRegex("a.b+c*(d)|[e]{f}^$?\\"), "a\\.b\\+c\\*\\(d\\)\\|\\[e\\]\\{f\\}\\^\\$\\?\\\\");
+}
+
+}  // namespace
+}  // namespace seiguard
