@@ -1,0 +1,186 @@
+"""The ValidatingAdmissionPolicy backstop agrees with /validate.
+
+Every shared fixture and every rule case of the suite (Pods, templates,
+Services; CREATE, UPDATE, DELETE, CONNECT; custom policies) goes through
+`seiguard review` (byte-for-byte the server's /validate answer, proven by
+server_admission_test) and through the policies `seiguard vap` generates for
+the same policy file, evaluated with a real CEL implementation
+(tests/vap/evaluate.mjs). Also every object /mutate patches, after the patch:
+the VAP runs after the mutating webhook, so that is the object it sees.
+
+Compared per case: allowed or denied, the rules that deny, and the rules that
+warn. No CEL expression may fail to evaluate on any of them.
+"""
+import glob
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import yaml
+
+from seiguard_e2e import FIXTURES, SOURCE, apply_patch, decode_patch, fixture, run
+
+HARNESS = os.path.join(SOURCE, "tests", "vap")
+
+
+def make_review(obj, operation, old, version="v1"):
+    """The review tests/test_util.cc MakeReview builds, for one case."""
+    anyobj = obj if obj is not None else old
+    api_version = anyobj.get("apiVersion", "v1")
+    group = api_version.split("/")[0] if "/" in api_version else ""
+    kind = anyobj.get("kind", "")
+    meta = anyobj.get("metadata", {})
+    return {"apiVersion": "admission.k8s.io/" + version, "kind": "AdmissionReview", "request": {
+        "uid": "705ab4f5-6393-11e8-b7cc-42010a800002",
+        "kind": {"group": group, "version": "v1", "kind": kind},
+        "resource": {"group": group, "version": "v1", "resource": kind.lower() + "s"},
+        "name": meta.get("name", ""), "namespace": meta.get("namespace", ""),
+        "operation": operation, "userInfo": {"username": "admin"},
+        "object": obj, "oldObject": old, "dryRun": False}}
+
+
+def load_yaml(path):
+    with open(path) as f:
+        return yaml.safe_load(f)
+
+
+def rule_cases():
+    """(name, review, policy document) for every case in tests/data/rules."""
+    bases = os.path.join(SOURCE, "tests", "data", "bases")
+    for case_file in sorted(glob.glob(os.path.join(SOURCE, "tests", "data", "rules", "*.yaml"))):
+        for case in load_yaml(case_file)["cases"]:
+            obj = apply_patch(load_yaml(os.path.join(bases, case["base"] + ".yaml")), case.get("patch", []))
+            op = case.get("operation", "CREATE")
+            old = None
+            if op == "UPDATE":
+                o = case.get("old", {})
+                old = apply_patch(load_yaml(os.path.join(bases, o.get("base", case["base"]) + ".yaml")),
+                                  o.get("patch", []))
+            if op == "DELETE":
+                obj, old = old, obj
+            review = make_review(obj, op, old, case.get("version", "v1"))
+            if op == "CONNECT":
+                review["request"]["object"] = None
+            if "subResource" in case:
+                review["request"]["subResource"] = case["subResource"]
+            # PyYAML reads YAML 1.1, where an unquoted `off` is false.
+            policy = case.get("policy", {})
+            if "rules" in policy:
+                policy = dict(policy, rules={k: ("off" if v is False else v) for k, v in policy["rules"].items()})
+            yield f"{os.path.basename(case_file)}: {case['name']}", review, policy
+
+
+def rules_of(messages):
+    out = set()
+    for m in messages:
+        found = re.match(r"\[([a-z-]+)\] ", m)
+        if not found:
+            raise AssertionError(f"a VAP message does not start with [rule]: {m!r}")
+        out.add(found.group(1))
+    return out
+
+
+def webhook_verdict(response):
+    """(allowed, deny rules, warn rules) from a /validate response."""
+    deny, warn = set(), set()
+    for rule, value in response.get("auditAnnotations", {}).items():
+        if rule == "decision":
+            continue
+        for item in value.split(", "):
+            (deny if item.startswith("deny ") else warn).add(rule)
+    return response["allowed"], deny, warn
+
+
+def vap_verdict(results):
+    """(allowed, deny rules, warn rules, errors) from the evaluator's results."""
+    deny, warn, errors = set(), set(), []
+    for r in results:
+        errors += [f"{r['policy']}: {e}" for e in r["errors"]]
+        rules = rules_of(r["failures"])
+        if "Deny" in r["actions"]:
+            deny |= rules
+        if "Warn" in r["actions"]:
+            warn |= rules
+    return not deny, deny, warn, errors
+
+
+class VapParity(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp()
+        if not os.path.isdir(os.path.join(HARNESS, "node_modules", "@bufbuild", "cel")):
+            subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--prefix", HARNESS],
+                           check=True, capture_output=True, timeout=300)
+
+    def policy_file(self, policy):
+        path = os.path.join(self.tmp, f"policy-{abs(hash(json.dumps(policy, sort_keys=True)))}.json")
+        with open(path, "w") as f:
+            json.dump(policy, f)
+        return path
+
+    def gather(self):
+        """Every case as (name, review, policy), with /mutate's result added
+        as a case of its own wherever /mutate patches."""
+        cases = [(f"fixture {n}", json.loads(fixture(n)), {}) for n in FIXTURES]
+        cases += list(rule_cases())
+        mutated = []
+        for name, review, policy in cases:
+            request = review["request"]
+            if request["operation"] != "CREATE" or request.get("subResource"):
+                continue
+            code, out, err = run(["review", "--mutate", "--policy-file", self.policy_file(policy)],
+                                 json.dumps(review).encode())
+            self.assertEqual(code, 0, f"{name}: {err}")
+            response = json.loads(out)["response"]
+            if "patch" in response:
+                after = json.loads(json.dumps(review))
+                after["request"]["object"] = apply_patch(request["object"], decode_patch(response))
+                mutated.append((name + " (after /mutate)", after, policy))
+        return cases + mutated
+
+    def test_vap_agrees_with_validate(self):
+        cases = self.gather()
+        policies, work, expected = {}, [], {}
+        for i, (name, review, policy) in enumerate(cases):
+            key = json.dumps(policy, sort_keys=True)
+            path = self.policy_file(policy)
+            if key not in policies:
+                code, out, err = run(["vap", "-o", "json", "--policy-file", path])
+                self.assertEqual(code, 0, err)
+                policies[key] = json.loads(out)["items"]
+            code, out, err = run(["review", "--policy-file", path], json.dumps(review).encode())
+            self.assertEqual(code, 0, f"{name}: {err}")
+            response = json.loads(out)["response"]
+            if response.get("status", {}).get("code") == 400:
+                continue  # undecodable: the apiserver refuses such a body before admission
+            expected[str(i)] = (name, webhook_verdict(response))
+            work.append({"id": str(i), "policies": key, "request": review["request"]})
+
+        out = subprocess.run(["node", os.path.join(HARNESS, "evaluate.mjs")],
+                             input=json.dumps({"policies": policies, "cases": work}).encode(),
+                             capture_output=True, timeout=300)
+        self.assertEqual(out.returncode, 0, out.stderr.decode())
+        compared = {"denied": 0, "warned": 0}
+        for result in json.loads(out.stdout):
+            name, (allowed, deny, warn) = expected[result["id"]]
+            got_allowed, got_deny, got_warn, errors = vap_verdict(result["results"])
+            with self.subTest(case=name):
+                self.assertEqual(errors, [], "CEL evaluation errors")
+                self.assertEqual(got_allowed, allowed, f"allowed: VAP {got_allowed}, /validate {allowed}")
+                self.assertEqual(got_deny, deny, "denying rules")
+                self.assertEqual(got_warn, warn, "warning rules")
+            compared["denied"] += not allowed
+            compared["warned"] += bool(warn)
+        # The sweep must really cover both outcomes, not agree on nothing.
+        print(f"\nvap parity: {len(expected)} cases, {compared}", file=sys.stderr)
+        self.assertGreater(len(expected), 110)
+        self.assertGreater(compared["denied"], 50)
+        self.assertGreater(compared["warned"], 15)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,177 @@
+// Evaluates ValidatingAdmissionPolicies and their bindings against admission
+// requests the way kube-apiserver does, with a real CEL implementation
+// (@bufbuild/cel): matchConstraints (resource rules, namespaceSelector),
+// then matchConditions, then `variables` in order, then every validation's
+// expression and, on failure, its messageExpression.
+//
+// Input (stdin, JSON):
+//   {"policies": {"<key>": [documents from `seiguard vap -o json`]},
+//    "cases": [{"id": "...", "policies": "<key>", "request": AdmissionRequest}]}
+// Output (stdout, JSON): [{"id", "results": [{"policy", "actions",
+//   "matched", "failures": [message], "errors": [text]}]}]
+//
+// Values are bound as the apiserver binds them: JSON integers as CEL int
+// (BigInt), objects as maps. The apiserver decodes an object into its Go type
+// before admission, so explicit nulls never reach CEL there: they are dropped
+// here too. Variables are evaluated eagerly (the apiserver evaluates them
+// lazily): an expression that errors anywhere is reported, never hidden.
+import { readFileSync } from "node:fs";
+import { celEnv, isCelError, parse, plan } from "@bufbuild/cel";
+
+const env = celEnv();
+const plans = new Map();
+
+function compile(expression) {
+  let p = plans.get(expression);
+  if (p === undefined) {
+    try {
+      p = plan(env, parse(expression));
+    } catch (e) {
+      p = { error: `does not compile: ${e.message}` };
+    }
+    plans.set(expression, p);
+  }
+  return p;
+}
+
+function evaluate(expression, bindings) {
+  const p = compile(expression);
+  if (typeof p !== "function") return { error: p.error };
+  let value;
+  try {
+    value = p(bindings);
+  } catch (e) {
+    return { error: String(e && e.message ? e.message : e) };
+  }
+  if (isCelError(value)) return { error: value.message };
+  return { value };
+}
+
+// JSON value -> CEL input; null members of objects are dropped.
+function toCel(v) {
+  if (v === null) return null;
+  if (Array.isArray(v)) return v.map(toCel);
+  if (typeof v === "number") return Number.isInteger(v) ? BigInt(v) : v;
+  if (typeof v === "object") {
+    const m = new Map();
+    for (const [k, x] of Object.entries(v)) {
+      if (x !== null) m.set(k, toCel(x));
+    }
+    return m;
+  }
+  return v;
+}
+
+const RESOURCES = {
+  Pod: "pods", Service: "services", Deployment: "deployments", StatefulSet: "statefulsets",
+  DaemonSet: "daemonsets", ReplicaSet: "replicasets", Job: "jobs", CronJob: "cronjobs",
+};
+
+function listed(list, value) {
+  return (list || []).includes("*") || (list || []).includes(value);
+}
+
+function matchesRules(constraints, request) {
+  const kind = request.kind || {};
+  let resource = request.resource && request.resource.resource
+    ? request.resource.resource : RESOURCES[kind.kind] || "";
+  if (request.subResource) resource += "/" + request.subResource;
+  return (constraints.resourceRules || []).some((r) =>
+    listed(r.apiGroups, kind.group || "") && listed(r.apiVersions, kind.version || "v1") &&
+    listed(r.operations, request.operation) && listed(r.resources, resource));
+}
+
+// A namespace's labels, as the apiserver sees them: its name label at least.
+function matchesNamespace(selector, request) {
+  if (!selector) return true;
+  const labels = { "kubernetes.io/metadata.name": request.namespace || "" };
+  for (const [k, v] of Object.entries(selector.matchLabels || {})) {
+    if (labels[k] !== v) return false;
+  }
+  return (selector.matchExpressions || []).every((e) => {
+    const has = e.key in labels;
+    switch (e.operator) {
+      case "In": return has && e.values.includes(labels[e.key]);
+      case "NotIn": return !has || !e.values.includes(labels[e.key]);
+      case "Exists": return has;
+      case "DoesNotExist": return !has;
+      default: throw new Error(`unknown operator ${e.operator}`);
+    }
+  });
+}
+
+function evaluatePolicy(policy, actions, request) {
+  const out = { policy: policy.metadata.name, actions, matched: false, failures: [], errors: [] };
+  const spec = policy.spec;
+  const constraints = spec.matchConstraints || {};
+  if (!["CREATE", "UPDATE", "DELETE", "CONNECT"].includes(request.operation)) return out;
+  if (!matchesRules(constraints, request) || !matchesNamespace(constraints.namespaceSelector, request)) {
+    return out;
+  }
+  const bindings = {
+    object: toCel(request.object ?? null),
+    oldObject: toCel(request.oldObject ?? null),
+    request: toCel(Object.fromEntries(
+      Object.entries(request).filter(([k]) => k !== "object" && k !== "oldObject"))),
+  };
+  for (const mc of spec.matchConditions || []) {
+    const r = evaluate(mc.expression, bindings);
+    if (r.error !== undefined) {
+      out.errors.push(`matchCondition ${mc.name}: ${r.error}`);
+      return out;
+    }
+    if (r.value !== true) return out;
+  }
+  out.matched = true;
+  const variables = new Map();
+  bindings.variables = variables;
+  for (const v of spec.variables || []) {
+    const r = evaluate(v.expression, bindings);
+    if (r.error !== undefined) {
+      out.errors.push(`variable ${v.name}: ${r.error}`);
+      continue;
+    }
+    variables.set(v.name, r.value);
+  }
+  spec.validations.forEach((val, i) => {
+    const r = evaluate(val.expression, bindings);
+    if (r.error !== undefined) {
+      out.errors.push(`validations[${i}]: ${r.error}`);
+      return;
+    }
+    if (typeof r.value !== "boolean") {
+      out.errors.push(`validations[${i}]: not a bool`);
+      return;
+    }
+    if (r.value) return;
+    let message = val.message;
+    if (val.messageExpression) {
+      const m = evaluate(val.messageExpression, bindings);
+      if (m.error !== undefined || typeof m.value !== "string" || m.value.includes("\n")) {
+        out.errors.push(`validations[${i}].messageExpression: ${m.error ?? "not a one-line string"}`);
+      } else {
+        message = m.value;
+      }
+    }
+    out.failures.push(message);
+  });
+  return out;
+}
+
+function evaluateCase(docs, request) {
+  const bindings = docs.filter((d) => d.kind === "ValidatingAdmissionPolicyBinding");
+  const results = [];
+  for (const policy of docs.filter((d) => d.kind === "ValidatingAdmissionPolicy")) {
+    for (const b of bindings.filter((b) => b.spec.policyName === policy.metadata.name)) {
+      results.push(evaluatePolicy(policy, b.spec.validationActions, request));
+    }
+  }
+  return results;
+}
+
+const input = JSON.parse(readFileSync(0, "utf8"));
+const output = input.cases.map((c) => ({
+  id: c.id,
+  results: evaluateCase(input.policies[c.policies], c.request),
+}));
+process.stdout.write(JSON.stringify(output));
