@@ -12,7 +12,7 @@ CERTS ?= certs/dev
 PORT ?= 9443
 PUBLIC_PORT ?= 8080
 
-.PHONY: setup build test build-sanitized test-sanitized fuzz soak run review bench clean
+.PHONY: setup build test test-deps backstop build-sanitized test-sanitized fuzz soak run review bench clean
 
 setup:
 	@./scripts/setup.sh
@@ -21,7 +21,11 @@ build: setup
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build $(BUILD) -j$(JOBS)
 
-test: build
+# The test tooling from npm (tests/vap: a CEL implementation), as locked.
+test-deps: setup
+	@test -d tests/vap/node_modules/@bufbuild/cel || npm ci --prefix tests/vap --no-audit --no-fund --loglevel=error
+
+test: build test-deps
 	@cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 	@$(MAKE) --no-print-directory test-sanitized
 	@$(MAKE) --no-print-directory fuzz
@@ -55,6 +59,11 @@ run: build
 	@exec ./$(BUILD)/seiguard serve --tls-cert-file $(CERTS)/tls.crt --tls-private-key-file $(CERTS)/tls.key \
 	  --listen-address 127.0.0.1:$(PORT) --public-listen-address 127.0.0.1:$(PUBLIC_PORT) \
 	  --log-format text --shutdown-delay 0s --shutdown-timeout 5s
+
+# Regenerates the committed ValidatingAdmissionPolicy backstop from the
+# deployed policy (a test fails while it is stale).
+backstop: build
+	@./$(BUILD)/seiguard vap --policy-file manifests/base/policy.yaml > manifests/overlays/backstop/backstop.yaml
 
 review: build
 	@./$(BUILD)/seiguard review < $(FIXTURE); echo

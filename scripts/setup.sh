@@ -20,6 +20,12 @@ for p in "${packages[@]}"; do
   [[ "$status" == "install ok installed" ]] || missing+=("$p")
 done
 
+# Node.js and npm run the CEL harness of the VAP tests (tests/vap). Any
+# Node.js >= 18 does; Debian's is used only when the machine has none.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  missing+=(nodejs npm)
+fi
+
 if ((${#missing[@]} == 0)); then
   exit 0
 fi

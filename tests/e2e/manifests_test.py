@@ -167,6 +167,50 @@ class Overlays(unittest.TestCase):
 
 # -- the platform policy, evaluated ------------------------------------------
 
+class Backstop(unittest.TestCase):
+    """The ValidatingAdmissionPolicy overlays (issue: the in-tree backstop)."""
+
+    def test_committed_backstop_is_what_seiguard_vap_prints_now(self):
+        out = subprocess.run([BINARY, "vap", "--policy-file", "manifests/base/policy.yaml"],
+                             cwd=SOURCE, capture_output=True, check=True, timeout=30).stdout
+        with open(os.path.join(MANIFESTS, "overlays", "backstop", "backstop.yaml"), "rb") as f:
+            committed = f.read()
+        self.assertEqual(committed.decode(), out.decode(),
+                         "manifests/overlays/backstop/backstop.yaml is stale: run `make backstop`")
+
+    def test_backstop_renders_policies_that_match_the_webhook(self):
+        docs = render(os.path.join(MANIFESTS, "overlays", "backstop"))
+        self.assertEqual(sorted(d["kind"] for d in docs), ["ValidatingAdmissionPolicy"] * 2 +
+                         ["ValidatingAdmissionPolicyBinding"] * 2)
+        deny = one(docs, "ValidatingAdmissionPolicy", "seiguard-backstop-deny")
+        warn = one(docs, "ValidatingAdmissionPolicy", "seiguard-backstop-warn")
+        self.assertEqual(deny["spec"]["failurePolicy"], "Fail")
+        self.assertEqual(warn["spec"]["failurePolicy"], "Ignore")
+        self.assertEqual(one(docs, "ValidatingAdmissionPolicyBinding", "seiguard-backstop-deny")["spec"],
+                         {"policyName": "seiguard-backstop-deny", "validationActions": ["Deny"]})
+        self.assertEqual(one(docs, "ValidatingAdmissionPolicyBinding", "seiguard-backstop-warn")["spec"],
+                         {"policyName": "seiguard-backstop-warn", "validationActions": ["Warn", "Audit"]})
+        with open(os.path.join(MANIFESTS, "base", "webhooks.yaml")) as f:
+            (validating,) = [d for d in yaml.safe_load_all(f) if d["kind"] == "ValidatingWebhookConfiguration"]
+        hook = validating["webhooks"][0]
+        webhook_resources = {(g, r) for rule in hook["rules"] for g in rule["apiGroups"] for r in rule["resources"]}
+        for policy in (deny, warn):
+            constraints = policy["spec"]["matchConstraints"]
+            # The same namespaces left out as the webhook, the same resources judged.
+            self.assertEqual(constraints["namespaceSelector"], hook["namespaceSelector"])
+            self.assertEqual(set(constraints["namespaceSelector"]["matchExpressions"][0]["values"]), EXCLUDED)
+            self.assertEqual({(g, r) for rule in constraints["resourceRules"] for g in rule["apiGroups"]
+                              for r in rule["resources"]}, webhook_resources)
+            self.assertEqual([c["name"] for c in policy["spec"]["matchConditions"]], ["seinode-object"])
+
+    def test_fail_open_overlay_pairs_an_ignoring_webhook_with_the_fail_closed_policy(self):
+        docs = render(os.path.join(MANIFESTS, "overlays", "backstop-fail-open"))
+        self.assertEqual(one(docs, "ValidatingWebhookConfiguration")["webhooks"][0]["failurePolicy"], "Ignore")
+        self.assertEqual(one(docs, "ValidatingAdmissionPolicy", "seiguard-backstop-deny")["spec"]["failurePolicy"],
+                         "Fail")
+        one(docs, "Deployment", "seiguard")
+
+
 def selects(selector, labels):
     for k, v in selector.get("matchLabels", {}).items():
         if labels.get(k) != v:
