@@ -108,6 +108,16 @@ def vap_verdict(results):
     return not deny, deny, warn, errors
 
 
+def evaluate(policies, cases):
+    """Runs the CEL harness over `cases` ({"id", "policies", "request"})."""
+    out = subprocess.run(["node", os.path.join(HARNESS, "evaluate.mjs")],
+                         input=json.dumps({"policies": policies, "cases": cases}).encode(),
+                         capture_output=True, timeout=300)
+    if out.returncode != 0:
+        raise AssertionError(out.stderr.decode())
+    return json.loads(out.stdout)
+
+
 class VapParity(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -160,12 +170,8 @@ class VapParity(unittest.TestCase):
             expected[str(i)] = (name, webhook_verdict(response))
             work.append({"id": str(i), "policies": key, "request": review["request"]})
 
-        out = subprocess.run(["node", os.path.join(HARNESS, "evaluate.mjs")],
-                             input=json.dumps({"policies": policies, "cases": work}).encode(),
-                             capture_output=True, timeout=300)
-        self.assertEqual(out.returncode, 0, out.stderr.decode())
         compared = {"denied": 0, "warned": 0}
-        for result in json.loads(out.stdout):
+        for result in evaluate(policies, work):
             name, (allowed, deny, warn) = expected[result["id"]]
             got_allowed, got_deny, got_warn, errors = vap_verdict(result["results"])
             with self.subTest(case=name):
@@ -180,6 +186,23 @@ class VapParity(unittest.TestCase):
         self.assertGreater(len(expected), 110)
         self.assertGreater(compared["denied"], 50)
         self.assertGreater(compared["warned"], 15)
+
+    def test_the_wording_differs_one_message_per_check(self):
+        """The documented difference (README, The in-tree backstop): the
+        webhook lists every finding, the VAP one message per check, naming
+        the first offending container."""
+        (name, review, policy), = [c for c in rule_cases() if c[0].endswith("lists every occurrence")]
+        code, out, err = run(["review"], json.dumps(review).encode())
+        self.assertEqual(code, 0, err)
+        lines = json.loads(out)["response"]["status"]["message"].split("\n")
+        self.assertEqual(len([l for l in lines if l.startswith("[proxy-ignore-paths]")]), 2, lines)
+        code, out, err = run(["vap", "-o", "json"])
+        self.assertEqual(code, 0, err)
+        (result,) = evaluate({"p": json.loads(out)["items"]}, [{"id": "x", "policies": "p", "request": review["request"]}])
+        (deny,) = [r for r in result["results"] if "Deny" in r["actions"]]
+        self.assertEqual(deny["failures"], [
+            "[proxy-ignore-paths] kube-rbac-proxy: --ignore-paths skips authentication (and lets a forged "
+            "X-Remote-User through); remove it; serve health and metrics on the sidecar's public port 9100"])
 
 
 if __name__ == "__main__":
