@@ -41,6 +41,12 @@ class JsonParser {
   // Parses `text`. The returned element lives until the next Parse call.
   StatusOr<simdjson::dom::element> Parse(std::string_view text);
 
+  // A buffer for a document of `size` bytes, padded as simdjson needs. A
+  // caller that writes the document there (a request body as it arrives)
+  // and then parses string_view(buffer, size) saves Parse its copy. Valid
+  // until the next Buffer or Trim call.
+  char* Buffer(size_t size);
+
   // Gives back memory held for an unusually large document; call between
   // requests so one 8 MiB body does not pin 8 MiB per thread for good.
   void Trim(size_t keep_bytes);

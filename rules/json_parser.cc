@@ -20,12 +20,10 @@ StatusOr<element> JsonParser::Parse(std::string_view text) {
     ready_ = true;
   }
   // Copy into a reused, padded buffer (simdjson reads a little past the end)
-  // rather than let simdjson allocate a fresh one for every document.
-  if (buffer_size_ < text.size() + simdjson::SIMDJSON_PADDING) {
-    buffer_size_ = text.size() + simdjson::SIMDJSON_PADDING;
-    buffer_.reset(new char[buffer_size_]);
-  }
-  std::memcpy(buffer_.get(), text.data(), text.size());
+  // rather than let simdjson allocate a fresh one for every document; no copy
+  // at all when the caller wrote the document into that buffer (Buffer()).
+  bool in_place = text.data() == buffer_.get() && text.size() + simdjson::SIMDJSON_PADDING <= buffer_size_;
+  if (!in_place) std::memcpy(Buffer(text.size()), text.data(), text.size());
   element root;
   simdjson::error_code err = parser_.parse(buffer_.get(), text.size(), false).get(root);
   if (err == simdjson::DEPTH_ERROR) {
@@ -34,6 +32,14 @@ StatusOr<element> JsonParser::Parse(std::string_view text) {
   if (err == simdjson::EMPTY) return Status::Error("empty document");
   if (err) return Status::Error(std::string("invalid JSON: ") + simdjson::error_message(err));
   return root;
+}
+
+char* JsonParser::Buffer(size_t size) {
+  if (buffer_size_ < size + simdjson::SIMDJSON_PADDING) {
+    buffer_size_ = size + simdjson::SIMDJSON_PADDING;
+    buffer_.reset(new char[buffer_size_]);
+  }
+  return buffer_.get();
 }
 
 void JsonParser::Trim(size_t keep_bytes) {

@@ -50,6 +50,10 @@ class AdmissionHandler {
   // request, no uid): the server's 400, `review`'s exit 2.
   StatusOr<ReviewResult> Review(std::string_view body, Endpoint endpoint, const Policy& policy);
 
+  // Where to write a body of `size` bytes so that Review(string_view(buffer,
+  // size), ...) parses it without a copy; valid until the next call.
+  char* BodyBuffer(size_t size) { return parser_.Buffer(size); }
+
  private:
   JsonParser parser_;
 };

@@ -5,6 +5,7 @@
 
 #include <cctype>
 #include <cstdlib>
+#include <cstring>
 
 #include "webhook/admission.h"
 #include "webhook/elastic_pool.h"
@@ -166,27 +167,30 @@ void AdmissionServer::Admit(const HttpRequest& req, HttpResponse& res, const htt
   }
   Clock::time_point deadline = t_start + budget;
 
-  const size_t length = t_length;  // checked by CheckEdge before the body is read
-  std::string body;
-  body.reserve(length);
+  // The body goes straight into the parser's padded buffer: no copy between
+  // the socket and simdjson. Content-Length was checked against the limit by
+  // CheckEdge before any of it was read, and nothing beyond it is accepted.
+  const size_t length = t_length;
+  char* body = t_handler.BodyBuffer(length);
+  size_t got = 0;
   bool too_large = false, too_slow = false;
   bool read = reader([&](const char* data, size_t n) {
-    if (body.size() + n > options_.max_request_bytes) return !(too_large = true);
+    if (n > length - got) return !(too_large = true);
     if (Clock::now() > deadline) return !(too_slow = true);
-    body.append(data, n);
+    std::memcpy(body + got, data, n);
+    got += n;
     return true;
   });
   if (too_large) return Refuse(res, 413, "request body larger than Content-Length allows");
   if (too_slow || Clock::now() > deadline) {
     return Refuse(res, 504, "deadline exceeded before the request was read (?timeout=)");
   }
-  if (!read || body.size() != length) return Refuse(res, 400, "could not read the request body");
+  if (!read || got != length) return Refuse(res, 400, "could not read the request body");
 
   Endpoint endpoint = mutate ? Endpoint::kMutate : Endpoint::kValidate;
-  StatusOr<ReviewResult> result = t_handler.Review(body, endpoint, *policy_);
-  if (body.size() > kKeepParserBytes) {
+  StatusOr<ReviewResult> result = t_handler.Review(std::string_view(body, length), endpoint, *policy_);
+  if (length > kKeepParserBytes) {
     t_handler = AdmissionHandler();  // give the parser's buffers back...
-    body = std::string();
     malloc_trim(0);  // ...and the heap's free pages to the system
   }
   double seconds = std::chrono::duration<double>(Clock::now() - t_start).count();

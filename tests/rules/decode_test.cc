@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include <string>
 
 namespace seiguard {
@@ -37,6 +39,22 @@ TEST(JsonParser, ReportsInvalidJsonAndEmptyInput) {
   JsonParser parser;
   EXPECT_NE(parser.Parse("{\"a\":").status().message().find("invalid JSON"), std::string::npos);
   EXPECT_EQ(parser.Parse("").status().message(), "empty document");
+}
+
+TEST(JsonParser, ParsesADocumentWrittenIntoItsBufferWithoutReadingPastIt) {
+  JsonParser parser;
+  const std::string doc = R"({"a":[1,2,{"b":"c"}]})";
+  char* buffer = parser.Buffer(doc.size());
+  std::memcpy(buffer, doc.data(), doc.size());
+  buffer[doc.size()] = '}';  // what follows the document is not part of it
+  auto root = parser.Parse(std::string_view(buffer, doc.size()));
+  ASSERT_TRUE(root.ok()) << root.status().message();
+  EXPECT_EQ(simdjson::to_string(*root), doc);
+  // A document from elsewhere is copied in, as before; then the buffer again.
+  ASSERT_TRUE(parser.Parse("[true]").ok());
+  buffer = parser.Buffer(4);
+  std::memcpy(buffer, "[1,", 3);
+  EXPECT_FALSE(parser.Parse(std::string_view(buffer, 3)).ok());
 }
 
 TEST(Decode, ReadsContainersInOrderInitFirst) {
