@@ -85,6 +85,17 @@ class Decoder {
     return Status();
   }
 
+  // Room for the items of array (or members of object) `e` in `out`, so a
+  // list of n grows by one allocation instead of log n; capped, so a hostile
+  // array cannot make us reserve more than it could fill.
+  template <typename T>
+  static void Reserve(element e, std::vector<T>* out) {
+    size_t n = e.type() == element_type::ARRAY    ? dom::array(e).size()
+               : e.type() == element_type::OBJECT ? dom::object(e).size()
+                                                  : 0;
+    out->reserve(out->size() + std::min<size_t>(n, 64));
+  }
+
   template <typename Fn>
   Status Items(element e, Fn fn) {
     if (e.type() != element_type::ARRAY) return TypeError(e, "an array");
@@ -139,6 +150,7 @@ class Decoder {
   }
 
   Status StringList(element e, std::vector<std::string_view>* out) {
+    Reserve(e, out);
     return Items(e, [&](size_t, element item) {
       out->emplace_back();
       return String(item, &out->back());
@@ -182,6 +194,7 @@ Status Decoder::Meta(element e, ObjectMeta* meta) {
       case 3: {
         if (v.type() != element_type::OBJECT) return TypeError(v, "an object");
         meta->has_labels = true;
+        Reserve(v, &meta->labels);
         for (dom::key_value_pair kv : dom::object(v)) {
           trail_.PushKey(kv.key);
           meta->labels.emplace_back(kv.key, std::string_view());
@@ -201,6 +214,7 @@ Status Decoder::Meta(element e, ObjectMeta* meta) {
         });
       }
       default:
+        Reserve(v, &meta->owners);
         return Items(v, [&](size_t, element item) -> Status {
           meta->owners.emplace_back();
           OwnerReference& o = meta->owners.back();
@@ -257,6 +271,7 @@ Status Decoder::Container(element e, seiguard::Container* c) {
       case 4: return StringList(v, &c->args);
       case 5:
         c->has_ports = true;
+        Reserve(v, &c->ports);
         return Items(v, [&](size_t, element item) -> Status {
           c->ports.emplace_back();
           ContainerPort& port = c->ports.back();
@@ -271,6 +286,7 @@ Status Decoder::Container(element e, seiguard::Container* c) {
         });
       case 6:
         c->has_env = true;
+        Reserve(v, &c->env);
         return Items(v, [&](size_t, element item) -> Status {
           c->env.emplace_back();
           EnvVar& env = c->env.back();
@@ -299,6 +315,7 @@ Status Decoder::PodSpec(element e, PodView* pod) {
   for (bool init : {true, false}) {
     Status s = Fields(e, kKeys, [&](size_t i, element v) -> Status {
       if ((i == 0) != init) return Status();
+      Reserve(v, &pod->containers);
       return Items(v, [&](size_t index, element item) -> Status {
         pod->containers.emplace_back();
         seiguard::Container& c = pod->containers.back();
@@ -324,6 +341,7 @@ Status Decoder::ServiceSpec(element e, seiguard::ServiceSpec* svc) {
   static constexpr std::string_view kKeys[] = {"clusterIP", "ports"};
   return Fields(e, kKeys, [&](size_t i, element v) -> Status {
     if (i == 0) return String(v, &svc->cluster_ip);
+    Reserve(v, &svc->ports);
     return Items(v, [&](size_t, element item) -> Status {
       svc->ports.emplace_back();
       ServicePort& port = svc->ports.back();

@@ -15,29 +15,40 @@ std::string Truncate(std::string s, size_t max) {
 
 // Warnings with control characters are dropped by the API server: keep them
 // printable whatever ended up in a name.
-std::string OneLine(std::string s) {
+void OneLine(std::string& s) {
   for (char& c : s) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
   }
-  return s;
+}
+
+// "[rule] " followed by `parts`, built with one allocation.
+template <typename... Parts>
+std::string Line(RuleId rule, const Parts&... parts) {
+  std::string_view name = Rule(rule).name;
+  std::string out;
+  out.reserve(name.size() + 3 + (std::string_view(parts).size() + ...));
+  out += '[';
+  out += name;
+  out += "] ";
+  (out += ... += parts);
+  OneLine(out);
+  return out;
 }
 
 }  // namespace
 
 std::string Finding::Message() const {
-  std::string out = "[" + std::string(Rule(rule).name) + "] " + path.Dotted();
-  if (!container.empty()) out += " (container " + container + ")";
-  out += ": " + what;
-  if (!fix.empty()) out += "; " + fix;
-  return OneLine(out);
+  std::string_view open = container.empty() ? "" : " (container ", close = container.empty() ? "" : ")";
+  std::string_view sep = fix.empty() ? "" : "; ";
+  return Line(rule, path.Dotted(), open, container, close, std::string_view(": "), what, sep, fix);
 }
 
 std::string Finding::Warning() const {
-  std::string head = "[" + std::string(Rule(rule).name) + "] ";
-  if (!container.empty()) head += container + ": ";
-  std::string full = head + what + (fix.empty() ? "" : "; " + fix);
-  if (full.size() <= kMaxWarningBytes) return OneLine(full);
-  return OneLine(Truncate(head + what, kMaxWarningBytes));
+  std::string_view colon = container.empty() ? "" : ": ";
+  std::string_view sep = fix.empty() ? "" : "; ";
+  std::string full = Line(rule, container, colon, what, sep, fix);
+  if (full.size() <= kMaxWarningBytes) return full;
+  return Truncate(Line(rule, container, colon, what), kMaxWarningBytes);
 }
 
 }  // namespace seiguard
