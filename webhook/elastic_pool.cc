@@ -1,5 +1,7 @@
 #include "webhook/elastic_pool.h"
 
+#include <sched.h>
+
 namespace seiguard {
 
 ElasticPool::ElasticPool(size_t min_threads, size_t max_threads, std::chrono::seconds idle_timeout)
@@ -28,6 +30,13 @@ void ElasticPool::enqueue(std::function<void()> fn) {
 }
 
 void ElasticPool::Work() {
+  // Connection workers are SCHED_BATCH: a worker woken by its connection's
+  // next request no longer preempts the one in the middle of answering, so on
+  // a busy core requests finish in arrival order instead of being cut up.
+  // Measured (BENCHMARKS.md): p99 at 32 connections ~18 ms -> ~8-10 ms, same
+  // throughput. Unprivileged (priority 0); if refused, the default stays.
+  sched_param param{};
+  sched_setscheduler(0, SCHED_BATCH, &param);
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
     bool woke = cv_.wait_for(lock, idle_timeout_, [this] { return stopping_ || !queue_.empty(); });
