@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cstdint>
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -29,8 +30,13 @@ LogField Bool(std::string_view key, bool v);
 void Log(spdlog::level::level_enum level, std::string_view msg,
          std::initializer_list<LogField> fields = {});
 
-// Writes out buffered lines now (decision lines are flushed once a second).
+// Writes out buffered lines soon (the writer thread flushes when it reaches
+// this point; decision lines are otherwise flushed once a second). Lines
+// still queued at exit are written by spdlog::shutdown().
 void FlushLogs();
+
+// Lines dropped because the queue to the writer thread was full.
+uint64_t LogLinesDropped();
 
 }  // namespace seiguard
 

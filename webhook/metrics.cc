@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "webhook/log.h"
+
 namespace seiguard {
 namespace {
 
@@ -133,6 +135,9 @@ std::string Metrics::Render(std::string_view version) const {
   Head(out, "seiguard_tls_certificate_expiry_timestamp_seconds", "gauge",
        "notAfter of the serving certificate in use, in unix seconds.");
   Line(out, "seiguard_tls_certificate_expiry_timestamp_seconds", "", double(cert_expiry_.load()));
+  Head(out, "seiguard_log_lines_dropped_total", "counter",
+       "Log lines dropped because the log writer fell behind (admission never waits for it).");
+  Line(out, "seiguard_log_lines_dropped_total", "", double(LogLinesDropped()));
   Head(out, "seiguard_ready", "gauge", "1 when /readyz answers 200.");
   Line(out, "seiguard_ready", "", ready_.load() ? 1 : 0);
   Head(out, "seiguard_build_info", "gauge", "Build information.");

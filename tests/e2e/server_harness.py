@@ -32,8 +32,13 @@ def serial_of(cert_path):
 class Server:
     """`with Server() as s:` runs seiguard serve until the block ends."""
 
-    def __init__(self, *extra_flags, certs=None):
+    def __init__(self, *extra_flags, certs=None, stall_logs=False):
         self.extra = list(extra_flags)
+        # stall_logs: stop reading the server's stderr once it is serving, as
+        # a stuck container log pipe would, until resume_logs is set.
+        self.resume_logs = threading.Event()
+        if not stall_logs:
+            self.resume_logs.set()
         self.tmp = tempfile.TemporaryDirectory()
         self.certs = certs or os.path.join(self.tmp.name, "certs")
         self.logs = []
@@ -70,6 +75,7 @@ class Server:
                 self.port = int(event["port"])
                 self.public_port = int(event["public_port"])
                 self.ready.set()
+                self.resume_logs.wait()
 
     def __exit__(self, *exc):
         if self.proc and self.proc.poll() is None:

@@ -75,6 +75,34 @@ class Rotation(unittest.TestCase):
             os.rename(cert + ".away", cert)
 
 
+class Logging(unittest.TestCase):
+    def test_a_stalled_log_reader_never_stalls_admission(self):
+        """stderr is a pipe nobody reads (a stuck container log pipe): the
+        pipe and stdio buffers fill after a few hundred decision lines. A
+        synchronous logger would block every request thread there; seiguard
+        keeps answering, drops the oldest queued lines and counts them."""
+        body = fixture("plain-pod")
+        request = (b"POST /validate HTTP/1.1\r\nHost: seiguard\r\nContent-Type: application/json\r\n"
+                   b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+        with Server(stall_logs=True) as s:
+            sock = s.tls_socket(timeout=5)
+            answered = 0
+            for _ in range(3000):  # more than the pipe, stdio buffer and 1024-line queue hold
+                sock.sendall(request)
+                head, _ = read_response(sock)  # a stalled request would time out here
+                self.assertTrue(head.startswith(b"HTTP/1.1 200"), head[:100])
+                answered += 1
+            sock.close()
+            self.assertEqual(answered, 3000)
+            status, metrics = s.get_public("/metrics")
+            self.assertEqual(status, 200)
+            dropped = [l for l in metrics.splitlines() if l.startswith("seiguard_log_lines_dropped_total ")]
+            self.assertEqual(len(dropped), 1, metrics)
+            self.assertGreater(float(dropped[0].split()[1]), 0)
+            s.resume_logs.set()
+            self.assertTrue(wait_until(lambda: any('"decision"' in l for l in s.logs[-50:]), timeout=10))
+
+
 class Shutdown(unittest.TestCase):
     def test_sigterm_drops_readiness_first_and_finishes_the_request_in_flight(self):
         with Server("--shutdown-delay", "1s", "--shutdown-timeout", "6s") as s:
