@@ -11,7 +11,7 @@
 namespace seiguard {
 namespace {
 
-constexpr size_t kLogQueueLines = 1024;  // ~0.4 MB of preallocated slots
+constexpr size_t kLogQueueLines = 256;  // ~90 KB of preallocated slots; no drop seen at full load
 std::atomic<bool> g_json{false};
 
 }  // namespace

@@ -87,7 +87,7 @@ class Logging(unittest.TestCase):
         with Server(stall_logs=True) as s:
             sock = s.tls_socket(timeout=5)
             answered = 0
-            for _ in range(3000):  # more than the pipe, stdio buffer and 1024-line queue hold
+            for _ in range(3000):  # more than the pipe, stdio buffer and 256-line queue hold
                 sock.sendall(request)
                 head, _ = read_response(sock)  # a stalled request would time out here
                 self.assertTrue(head.startswith(b"HTTP/1.1 200"), head[:100])
