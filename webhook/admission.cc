@@ -200,9 +200,10 @@ StatusOr<ReviewResult> AdmissionHandler::Review(std::string_view body, Endpoint 
 
   Response response;
   response.uid = result.uid;
-  auto finish = [&]() {
+  // Every path ends here, once: the result is moved out, not copied.
+  auto finish = [&]() -> StatusOr<ReviewResult> {
     result.body = Write(api_version, response);
-    return result;
+    return std::move(result);
   };
   auto error = [&](const std::string& message) {
     result.decision = Decision::kError;
