@@ -85,17 +85,6 @@ class Decoder {
     return Status();
   }
 
-  // Room for the items of array (or members of object) `e` in `out`, so a
-  // list of n grows by one allocation instead of log n; capped, so a hostile
-  // array cannot make us reserve more than it could fill.
-  template <typename T>
-  static void Reserve(element e, std::vector<T>* out) {
-    size_t n = e.type() == element_type::ARRAY    ? dom::array(e).size()
-               : e.type() == element_type::OBJECT ? dom::object(e).size()
-                                                  : 0;
-    out->reserve(out->size() + std::min<size_t>(n, 64));
-  }
-
   template <typename Fn>
   Status Items(element e, Fn fn) {
     if (e.type() != element_type::ARRAY) return TypeError(e, "an array");
@@ -109,6 +98,19 @@ class Decoder {
     }
     return Status();
   }
+
+  // Items, each decoded into a new element appended to `out`:
+  // fn(index, item, slot). Room for them all is made first, so a list of n
+  // grows by one allocation instead of log n; capped, so a hostile array
+  // cannot make us reserve more than it could fill.
+  template <typename T, typename Fn>
+  Status ItemsInto(element e, std::vector<T>* out, Fn fn) {
+    if (e.type() == element_type::ARRAY) {
+      out->reserve(out->size() + std::min<size_t>(dom::array(e).size(), kMaxReserve));
+    }
+    return Items(e, [&](size_t i, element item) { return fn(i, item, out->emplace_back()); });
+  }
+  static constexpr size_t kMaxReserve = 64;
 
   Status String(element e, std::string_view* out) {
     if (e.type() != element_type::STRING) return TypeError(e, "a string");
@@ -150,10 +152,8 @@ class Decoder {
   }
 
   Status StringList(element e, std::vector<std::string_view>* out) {
-    Reserve(e, out);
-    return Items(e, [&](size_t, element item) {
-      out->emplace_back();
-      return String(item, &out->back());
+    return ItemsInto(e, out, [&](size_t, element item, std::string_view& slot) {
+      return String(item, &slot);
     });
   }
 
@@ -194,7 +194,7 @@ Status Decoder::Meta(element e, ObjectMeta* meta) {
       case 3: {
         if (v.type() != element_type::OBJECT) return TypeError(v, "an object");
         meta->has_labels = true;
-        Reserve(v, &meta->labels);
+        meta->labels.reserve(std::min<size_t>(dom::object(v).size(), kMaxReserve));
         for (dom::key_value_pair kv : dom::object(v)) {
           trail_.PushKey(kv.key);
           meta->labels.emplace_back(kv.key, std::string_view());
@@ -214,10 +214,7 @@ Status Decoder::Meta(element e, ObjectMeta* meta) {
         });
       }
       default:
-        Reserve(v, &meta->owners);
-        return Items(v, [&](size_t, element item) -> Status {
-          meta->owners.emplace_back();
-          OwnerReference& o = meta->owners.back();
+        return ItemsInto(v, &meta->owners, [&](size_t, element item, OwnerReference& o) -> Status {
           static constexpr std::string_view kOwner[] = {"apiVersion", "kind", "name", "controller"};
           return Fields(item, kOwner, [&](size_t j, element f) -> Status {
             switch (j) {
@@ -271,10 +268,7 @@ Status Decoder::Container(element e, seiguard::Container* c) {
       case 4: return StringList(v, &c->args);
       case 5:
         c->has_ports = true;
-        Reserve(v, &c->ports);
-        return Items(v, [&](size_t, element item) -> Status {
-          c->ports.emplace_back();
-          ContainerPort& port = c->ports.back();
+        return ItemsInto(v, &c->ports, [&](size_t, element item, ContainerPort& port) -> Status {
           static constexpr std::string_view kPort[] = {"name", "containerPort", "protocol"};
           return Fields(item, kPort, [&](size_t j, element f) -> Status {
             switch (j) {
@@ -286,10 +280,7 @@ Status Decoder::Container(element e, seiguard::Container* c) {
         });
       case 6:
         c->has_env = true;
-        Reserve(v, &c->env);
-        return Items(v, [&](size_t, element item) -> Status {
-          c->env.emplace_back();
-          EnvVar& env = c->env.back();
+        return ItemsInto(v, &c->env, [&](size_t, element item, EnvVar& env) -> Status {
           static constexpr std::string_view kEnv[] = {"name", "value", "valueFrom"};
           return Fields(item, kEnv, [&](size_t j, element f) -> Status {
             switch (j) {
@@ -315,10 +306,8 @@ Status Decoder::PodSpec(element e, PodView* pod) {
   for (bool init : {true, false}) {
     Status s = Fields(e, kKeys, [&](size_t i, element v) -> Status {
       if ((i == 0) != init) return Status();
-      Reserve(v, &pod->containers);
-      return Items(v, [&](size_t index, element item) -> Status {
-        pod->containers.emplace_back();
-        seiguard::Container& c = pod->containers.back();
+      return ItemsInto(v, &pod->containers,
+                       [&](size_t index, element item, seiguard::Container& c) -> Status {
         c.init = init;
         c.index = index;
         return Container(item, &c);
@@ -341,10 +330,7 @@ Status Decoder::ServiceSpec(element e, seiguard::ServiceSpec* svc) {
   static constexpr std::string_view kKeys[] = {"clusterIP", "ports"};
   return Fields(e, kKeys, [&](size_t i, element v) -> Status {
     if (i == 0) return String(v, &svc->cluster_ip);
-    Reserve(v, &svc->ports);
-    return Items(v, [&](size_t, element item) -> Status {
-      svc->ports.emplace_back();
-      ServicePort& port = svc->ports.back();
+    return ItemsInto(v, &svc->ports, [&](size_t, element item, ServicePort& port) -> Status {
       static constexpr std::string_view kPort[] = {"name", "port"};
       return Fields(item, kPort, [&](size_t j, element f) -> Status {
         return j == 0 ? String(f, &port.name) : Int32(f, &port.port);
