@@ -17,18 +17,30 @@ std::string_view KindName(Kind kind) {
   return "";
 }
 
+std::string_view KindGroup(Kind kind) {
+  switch (kind) {
+    case Kind::kDeployment:
+    case Kind::kStatefulSet:
+    case Kind::kDaemonSet:
+    case Kind::kReplicaSet:
+      return "apps";
+    case Kind::kJob:
+    case Kind::kCronJob:
+      return "batch";
+    default:
+      return "";
+  }
+}
+
+std::string KindResource(Kind kind) {
+  std::string resource(KindName(kind));
+  for (char& c : resource) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  return resource + "s";  // regular plurals for every judgeable kind
+}
+
 Kind KindFromGroupKind(std::string_view group, std::string_view kind) {
-  if (group.empty()) {
-    if (kind == "Pod") return Kind::kPod;
-    if (kind == "Service") return Kind::kService;
-  } else if (group == "apps") {
-    if (kind == "Deployment") return Kind::kDeployment;
-    if (kind == "StatefulSet") return Kind::kStatefulSet;
-    if (kind == "DaemonSet") return Kind::kDaemonSet;
-    if (kind == "ReplicaSet") return Kind::kReplicaSet;
-  } else if (group == "batch") {
-    if (kind == "Job") return Kind::kJob;
-    if (kind == "CronJob") return Kind::kCronJob;
+  for (Kind k : kJudgeableKinds) {
+    if (KindName(k) == kind && KindGroup(k) == group) return k;
   }
   return Kind::kOther;
 }

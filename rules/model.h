@@ -33,8 +33,17 @@ enum class Kind {
   kService,
 };
 
+// Every kind seiguard can judge, in declaration order.
+inline constexpr Kind kJudgeableKinds[] = {Kind::kPod,       Kind::kDeployment, Kind::kStatefulSet,
+                                           Kind::kDaemonSet, Kind::kReplicaSet, Kind::kJob,
+                                           Kind::kCronJob,   Kind::kService};
+
 // "Pod", "StatefulSet", ...; "" for kOther.
 std::string_view KindName(Kind kind);
+// The API group: "" (core), "apps" or "batch".
+std::string_view KindGroup(Kind kind);
+// The API resource: "pods", "statefulsets", ...
+std::string KindResource(Kind kind);
 // Maps an API group and kind ("apps", "StatefulSet") to a Kind; kOther when
 // seiguard does not judge it.
 Kind KindFromGroupKind(std::string_view group, std::string_view kind);

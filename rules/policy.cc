@@ -190,8 +190,7 @@ StatusOr<Policy> PolicyFromJson(const json& doc, std::string_view source) {
         p.kinds.clear();
         for (const std::string& n : names) {
           Kind kind = Kind::kOther;
-          for (Kind c : {Kind::kPod, Kind::kDeployment, Kind::kStatefulSet, Kind::kDaemonSet,
-                         Kind::kReplicaSet, Kind::kJob, Kind::kCronJob, Kind::kService}) {
+          for (Kind c : kJudgeableKinds) {
             if (KindName(c) == n) kind = c;
           }
           if (kind == Kind::kOther) {

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdint>
+#include <iterator>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,9 +37,7 @@ struct Policy {
   // Scope: workloads and Services owned by this kind are SeiNode objects;
   // only these kinds are judged at all.
   std::string owner_kind = "SeiNode";
-  std::vector<Kind> kinds = {Kind::kPod,       Kind::kDeployment, Kind::kStatefulSet,
-                             Kind::kDaemonSet, Kind::kReplicaSet, Kind::kJob,
-                             Kind::kCronJob,   Kind::kService};
+  std::vector<Kind> kinds{std::begin(kJudgeableKinds), std::end(kJudgeableKinds)};
 
   std::array<Action, kRuleCount> actions = DefaultActions();
 

@@ -67,27 +67,14 @@ ordered Validation(const cel::Check& check, const std::string& exempt, bool deny
 }
 
 ordered ResourceRules(const Policy& policy) {
-  struct Group {
-    const char* name;
-    std::vector<std::pair<Kind, const char*>> kinds;
-  };
-  const Group groups[] = {
-      {"", {{Kind::kPod, "pods"}, {Kind::kService, "services"}}},
-      {"apps",
-       {{Kind::kDeployment, "deployments"},
-        {Kind::kStatefulSet, "statefulsets"},
-        {Kind::kDaemonSet, "daemonsets"},
-        {Kind::kReplicaSet, "replicasets"}}},
-      {"batch", {{Kind::kJob, "jobs"}, {Kind::kCronJob, "cronjobs"}}},
-  };
   ordered rules = ordered::array();
-  for (const Group& g : groups) {
+  for (std::string_view group : {"", "apps", "batch"}) {
     ordered resources = ordered::array();
-    for (const auto& [kind, resource] : g.kinds) {
-      if (policy.Judges(kind)) resources.push_back(resource);
+    for (Kind kind : kJudgeableKinds) {
+      if (KindGroup(kind) == group && policy.Judges(kind)) resources.push_back(KindResource(kind));
     }
     if (resources.empty()) continue;
-    rules.push_back({{"apiGroups", {g.name}},
+    rules.push_back({{"apiGroups", {group}},
                      {"apiVersions", {"v1"}},
                      {"operations", {"CREATE", "UPDATE"}},
                      {"resources", std::move(resources)},
