@@ -1,6 +1,5 @@
 """`seiguard check` as CI runs it: manifests in YAML and JSON, directories,
 stdin, Lists, broken input, every output format, and parity with /validate."""
-import glob
 import json
 import os
 import re
@@ -12,7 +11,7 @@ import xml.etree.ElementTree as ET
 
 import yaml
 
-from seiguard_e2e import FIXTURES, SEINODE, SOURCE, fixture, run
+from seiguard_e2e import FIXTURES, SEINODE, SOURCE, audit_findings, fixture, make_review, rule_cases, run
 
 
 def pod(name):
@@ -22,22 +21,7 @@ def pod(name):
 
 
 def as_review(obj):
-    group = obj["apiVersion"].split("/")[0] if "/" in obj["apiVersion"] else ""
-    return json.dumps({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {
-        "uid": "parity", "operation": "CREATE", "kind": {"group": group, "version": "v1", "kind": obj["kind"]},
-        "namespace": obj["metadata"].get("namespace", ""), "object": obj, "oldObject": None, "dryRun": False}}).encode()
-
-
-def audit_findings(response):
-    """(rule, action, path) triples from a review's auditAnnotations."""
-    out = set()
-    for rule, value in response.get("auditAnnotations", {}).items():
-        if rule == "decision":
-            continue
-        for item in value.split(", "):
-            action, _, path = item.partition(" ")
-            out.add((rule, action, path))
-    return out
+    return json.dumps(make_review(obj, "CREATE", None)).encode()
 
 
 class Check(unittest.TestCase):
@@ -75,31 +59,23 @@ class Check(unittest.TestCase):
     def test_every_rule_case_object_gets_the_verdict_of_validate(self):
         """The per-rule case objects (tests/data), CREATE only: check and
         /validate name the same findings, with the same policy."""
-        from seiguard_e2e import apply_patch
         compared = 0
-        for case_file in sorted(glob.glob(os.path.join(SOURCE, "tests", "data", "rules", "*.yaml"))):
-            with open(case_file) as f:
-                cases = yaml.safe_load(f)["cases"]
-            for case in cases:
-                if case.get("operation", "CREATE") != "CREATE" or "subResource" in case or "version" in case:
-                    continue
-                with open(os.path.join(SOURCE, "tests", "data", "bases", case["base"] + ".yaml")) as f:
-                    obj = apply_patch(yaml.safe_load(f), case.get("patch", []))
-                # PyYAML reads YAML 1.1, where an unquoted `off` is false.
-                rules = {k: ("off" if v is False else v) for k, v in case.get("policy", {}).get("rules", {}).items()}
-                policy_doc = dict(case.get("policy", {}), **({"rules": rules} if rules else {}))
-                policy = self.write("policy.json", json.dumps(policy_doc))
-                code, out, err = run(["review", "--policy-file", policy], as_review(obj))
-                self.assertEqual(code, 0, err)
-                response = json.loads(out)["response"]
-                if response.get("status", {}).get("code") == 400:
-                    continue  # decode errors: the checker reports them as errors (tested above)
-                want = audit_findings(response)
-                code, out, _ = self.check("-o", "json", "--policy-file", policy,
-                                          self.write("obj.yaml", yaml.safe_dump(obj)))
-                got = {(f["rule"], f["action"], f["path"]) for f in json.loads(out)["findings"]}
-                self.assertEqual(got, want, f"{os.path.basename(case_file)}: {case['name']}")
-                compared += 1
+        for name, review, policy_doc in rule_cases():
+            request = review["request"]
+            if request["operation"] != "CREATE" or "subResource" in request or review["apiVersion"].endswith("v1beta1"):
+                continue
+            policy = self.write("policy.json", json.dumps(policy_doc))
+            code, out, err = run(["review", "--policy-file", policy], json.dumps(review).encode())
+            self.assertEqual(code, 0, err)
+            response = json.loads(out)["response"]
+            if response.get("status", {}).get("code") == 400:
+                continue  # decode errors: the checker reports them as errors (tested above)
+            want = audit_findings(response)
+            code, out, _ = self.check("-o", "json", "--policy-file", policy,
+                                      self.write("obj.yaml", yaml.safe_dump(request["object"])))
+            got = {(f["rule"], f["action"], f["path"]) for f in json.loads(out)["findings"]}
+            self.assertEqual(got, want, name)
+            compared += 1
         self.assertGreater(compared, 80)
 
     def test_text_reports_file_line_column_of_the_offending_element(self):

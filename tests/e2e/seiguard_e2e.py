@@ -2,10 +2,13 @@
 import base64
 import contextlib
 import copy
+import glob
 import json
 import os
 import subprocess
 import tempfile
+
+import yaml
 
 BINARY = os.environ.get("SEIGUARD", os.path.join(os.path.dirname(__file__), "../../build/seiguard"))
 SOURCE = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
@@ -69,3 +72,62 @@ def temp_file(text, suffix=".yaml"):
         yield f.name
     finally:
         os.unlink(f.name)
+
+
+def audit_findings(response):
+    """(rule, action, path) triples from a review's auditAnnotations."""
+    out = set()
+    for rule, value in response.get("auditAnnotations", {}).items():
+        if rule == "decision":
+            continue
+        for item in value.split(", "):
+            action, _, path = item.partition(" ")
+            out.add((rule, action, path))
+    return out
+
+
+def make_review(obj, operation, old, version="v1"):
+    """The review tests/test_util.cc MakeReview builds, for one case."""
+    anyobj = obj if obj is not None else old
+    api_version = anyobj.get("apiVersion", "v1")
+    group = api_version.split("/")[0] if "/" in api_version else ""
+    kind = anyobj.get("kind", "")
+    meta = anyobj.get("metadata", {})
+    return {"apiVersion": "admission.k8s.io/" + version, "kind": "AdmissionReview", "request": {
+        "uid": "705ab4f5-6393-11e8-b7cc-42010a800002",
+        "kind": {"group": group, "version": "v1", "kind": kind},
+        "resource": {"group": group, "version": "v1", "resource": kind.lower() + "s"},
+        "name": meta.get("name", ""), "namespace": meta.get("namespace", ""),
+        "operation": operation, "userInfo": {"username": "admin"},
+        "object": obj, "oldObject": old, "dryRun": False}}
+
+
+def load_yaml(path):
+    with open(path) as f:
+        return yaml.safe_load(f)
+
+
+def rule_cases():
+    """(name, review, policy document) for every case in tests/data/rules."""
+    bases = os.path.join(SOURCE, "tests", "data", "bases")
+    for case_file in sorted(glob.glob(os.path.join(SOURCE, "tests", "data", "rules", "*.yaml"))):
+        for case in load_yaml(case_file)["cases"]:
+            obj = apply_patch(load_yaml(os.path.join(bases, case["base"] + ".yaml")), case.get("patch", []))
+            op = case.get("operation", "CREATE")
+            old = None
+            if op == "UPDATE":
+                o = case.get("old", {})
+                old = apply_patch(load_yaml(os.path.join(bases, o.get("base", case["base"]) + ".yaml")),
+                                  o.get("patch", []))
+            if op == "DELETE":
+                obj, old = old, obj
+            review = make_review(obj, op, old, case.get("version", "v1"))
+            if op == "CONNECT":
+                review["request"]["object"] = None
+            if "subResource" in case:
+                review["request"]["subResource"] = case["subResource"]
+            # PyYAML reads YAML 1.1, where an unquoted `off` is false.
+            policy = case.get("policy", {})
+            if "rules" in policy:
+                policy = dict(policy, rules={k: ("off" if v is False else v) for k, v in policy["rules"].items()})
+            yield f"{os.path.basename(case_file)}: {case['name']}", review, policy

@@ -11,7 +11,6 @@ the VAP runs after the mutating webhook, so that is the object it sees.
 Compared per case: allowed or denied, the rules that deny, and the rules that
 warn. No CEL expression may fail to evaluate on any of them.
 """
-import glob
 import json
 import os
 import re
@@ -22,56 +21,9 @@ import unittest
 
 import yaml
 
-from seiguard_e2e import FIXTURES, SOURCE, apply_patch, decode_patch, fixture, run
+from seiguard_e2e import FIXTURES, SOURCE, apply_patch, audit_findings, decode_patch, fixture, rule_cases, run
 
 HARNESS = os.path.join(SOURCE, "tests", "vap")
-
-
-def make_review(obj, operation, old, version="v1"):
-    """The review tests/test_util.cc MakeReview builds, for one case."""
-    anyobj = obj if obj is not None else old
-    api_version = anyobj.get("apiVersion", "v1")
-    group = api_version.split("/")[0] if "/" in api_version else ""
-    kind = anyobj.get("kind", "")
-    meta = anyobj.get("metadata", {})
-    return {"apiVersion": "admission.k8s.io/" + version, "kind": "AdmissionReview", "request": {
-        "uid": "705ab4f5-6393-11e8-b7cc-42010a800002",
-        "kind": {"group": group, "version": "v1", "kind": kind},
-        "resource": {"group": group, "version": "v1", "resource": kind.lower() + "s"},
-        "name": meta.get("name", ""), "namespace": meta.get("namespace", ""),
-        "operation": operation, "userInfo": {"username": "admin"},
-        "object": obj, "oldObject": old, "dryRun": False}}
-
-
-def load_yaml(path):
-    with open(path) as f:
-        return yaml.safe_load(f)
-
-
-def rule_cases():
-    """(name, review, policy document) for every case in tests/data/rules."""
-    bases = os.path.join(SOURCE, "tests", "data", "bases")
-    for case_file in sorted(glob.glob(os.path.join(SOURCE, "tests", "data", "rules", "*.yaml"))):
-        for case in load_yaml(case_file)["cases"]:
-            obj = apply_patch(load_yaml(os.path.join(bases, case["base"] + ".yaml")), case.get("patch", []))
-            op = case.get("operation", "CREATE")
-            old = None
-            if op == "UPDATE":
-                o = case.get("old", {})
-                old = apply_patch(load_yaml(os.path.join(bases, o.get("base", case["base"]) + ".yaml")),
-                                  o.get("patch", []))
-            if op == "DELETE":
-                obj, old = old, obj
-            review = make_review(obj, op, old, case.get("version", "v1"))
-            if op == "CONNECT":
-                review["request"]["object"] = None
-            if "subResource" in case:
-                review["request"]["subResource"] = case["subResource"]
-            # PyYAML reads YAML 1.1, where an unquoted `off` is false.
-            policy = case.get("policy", {})
-            if "rules" in policy:
-                policy = dict(policy, rules={k: ("off" if v is False else v) for k, v in policy["rules"].items()})
-            yield f"{os.path.basename(case_file)}: {case['name']}", review, policy
 
 
 def rules_of(messages):
@@ -86,13 +38,9 @@ def rules_of(messages):
 
 def webhook_verdict(response):
     """(allowed, deny rules, warn rules) from a /validate response."""
-    deny, warn = set(), set()
-    for rule, value in response.get("auditAnnotations", {}).items():
-        if rule == "decision":
-            continue
-        for item in value.split(", "):
-            (deny if item.startswith("deny ") else warn).add(rule)
-    return response["allowed"], deny, warn
+    findings = audit_findings(response)
+    return (response["allowed"], {r for r, a, _ in findings if a == "deny"},
+            {r for r, a, _ in findings if a == "warn"})
 
 
 def vap_verdict(results):
