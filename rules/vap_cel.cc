@@ -4,8 +4,6 @@
 namespace seiguard::cel {
 namespace {
 
-std::string Int(int64_t n) { return std::to_string(n); }
-
 // has(a.b) && has(a.b.c) && ... for root.path[0].path[1]...
 std::string HasChain(const std::string& root, std::initializer_list<const char*> path) {
   std::string out, at = root;
@@ -89,8 +87,6 @@ std::string Str(std::string_view s) {
 std::string QuoteRegex(std::string_view s) {
   std::string out;
   for (char ch : s) {
-    unsigned char c = static_cast<unsigned char>(ch);
-    (void)c;
     if (std::string_view("\\.+*?()|[]{}^$").find(ch) != std::string_view::npos) out += '\\';
     out += ch;
   }
@@ -104,7 +100,7 @@ std::string ScopeCondition(const Policy& policy) {
 
 std::vector<Variable> Variables(const Policy& p) {
   const std::string label = Str(p.node_label), sidecar = Str(p.sidecar_name);
-  const std::string pub = Int(p.public_port), proxy = Int(p.proxy_port);
+  const std::string pub = std::to_string(p.public_port), proxy = std::to_string(p.proxy_port);
   const std::string pub_name = Str(p.public_port_name);
   std::string named = "has(q.name) && q.name == c[t][h].port";
   return {
