@@ -250,7 +250,7 @@ int RunServe(const ServeFlags& flags) {
   }
   auto pair = admission.certs().Current();
   metrics.SetCertificateExpiry(pair->not_after);
-  CertReloader reloader(&admission.certs(), &metrics, config->tls_reload_interval);
+  auto reloader = std::make_unique<CertReloader>(&admission.certs(), &metrics, config->tls_reload_interval);
   ready = true;
   metrics.SetReady(true);
   Log(spdlog::level::info, "serving",
@@ -285,13 +285,14 @@ int RunServe(const ServeFlags& flags) {
   }
   if (!stopped) {
     Log(spdlog::level::warn, "shutdown timeout reached; exiting with connections still open");
-    spdlog::shutdown();
+    FlushLogs();  // request threads may still log: nothing is torn down
     std::_Exit(kExitOk);
   }
   stopper.join();
   health.Stop();
+  reloader.reset();
   Log(spdlog::level::info, "stopped");
-  spdlog::shutdown();  // flushes, and stops the periodic flusher
+  ShutdownLogging();
   return kExitOk;
 }
 

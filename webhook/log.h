@@ -30,12 +30,17 @@ LogField Bool(std::string_view key, bool v);
 void Log(spdlog::level::level_enum level, std::string_view msg,
          std::initializer_list<LogField> fields = {});
 
-// Writes out buffered lines soon (the writer thread flushes when it reaches
-// this point; decision lines are otherwise flushed once a second). Lines
-// still queued at exit are written by spdlog::shutdown().
+// Waits (up to a second) until every line logged so far is written; decision
+// lines are otherwise written in batches, at least every 200 ms, and
+// warnings and errors at once.
 void FlushLogs();
 
-// Lines dropped because the queue to the writer thread was full.
+// Flushes, then stops the writer thread; call once no other thread logs.
+// Logging after this is a no-op.
+void ShutdownLogging();
+
+// Lines dropped because the queue to the writer thread was full (or the
+// write failed).
 uint64_t LogLinesDropped();
 
 }  // namespace seiguard

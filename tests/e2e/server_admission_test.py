@@ -25,11 +25,14 @@ class AnswersLikeReview(SharedServerTest):
                 self.assertEqual(got, expected)
 
     def test_logs_one_structured_line_per_decision(self):
+        # The server is shared: wait for one more validate line of this uid
+        # than before (lines are written in batches, at least every 200 ms).
+        find = lambda: [e for e in self.server.events("admission")
+                        if e["uid"] == "3f6c2a1e-9b7d-4e5f-a8c0-1d2e3f4a5b6c" and e["endpoint"] == "validate"]
+        before = len(find())
         self.server.curl("/validate", fixture("seinode-pod-legacy"))
-        find = lambda: [e for e in self.server.events("admission") if e["uid"] == "3f6c2a1e-9b7d-4e5f-a8c0-1d2e3f4a5b6c"]
-        self.assertTrue(wait_until(find, 3), "decision lines are flushed within a second")
-        events = find()
-        e = events[-1]
+        self.assertTrue(wait_until(lambda: len(find()) > before, 3), "decision lines are written within a second")
+        e = find()[-1]
         for key, value in [("kind", "Pod"), ("namespace", "pacific-1"), ("name", "pacific-1-val-0-0"),
                            ("operation", "CREATE"), ("dryRun", False), ("decision", "denied"),
                            ("endpoint", "validate")]:

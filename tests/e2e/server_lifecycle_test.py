@@ -80,14 +80,14 @@ class Logging(unittest.TestCase):
         """stderr is a pipe nobody reads (a stuck container log pipe): the
         pipe and stdio buffers fill after a few hundred decision lines. A
         synchronous logger would block every request thread there; seiguard
-        keeps answering, drops the oldest queued lines and counts them."""
+        keeps answering, drops the lines its queue cannot hold and counts them."""
         body = fixture("plain-pod")
         request = (b"POST /validate HTTP/1.1\r\nHost: seiguard\r\nContent-Type: application/json\r\n"
                    b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
         with Server(stall_logs=True) as s:
             sock = s.tls_socket(timeout=5)
             answered = 0
-            for _ in range(3000):  # more than the pipe, stdio buffer and 256-line queue hold
+            for _ in range(3000):  # more than the pipe and the 256 KiB queue hold
                 sock.sendall(request)
                 head, _ = read_response(sock)  # a stalled request would time out here
                 self.assertTrue(head.startswith(b"HTTP/1.1 200"), head[:100])
