@@ -121,6 +121,7 @@ void AdmissionServer::Refuse(HttpResponse& res, int status, const std::string& m
 HandlerResponse AdmissionServer::CheckEdge(const HttpRequest& req, HttpResponse& res) {
   t_start = Clock::now();
   if (Connection* c = ConnectionRegistry::Of(req.ssl)) c->in_request = true;
+  ConnectionRegistry::BufferWrites(req.ssl);
   if (req.path != "/validate" && req.path != "/mutate") {
     Refuse(res, 404, "not found: POST AdmissionReviews to /validate or /mutate");
     return HandlerResponse::Handled;
@@ -172,6 +173,7 @@ void AdmissionServer::Admit(const HttpRequest& req, HttpResponse& res, const htt
   // CheckEdge before any of it was read, and nothing beyond it is accepted.
   const size_t length = t_length;
   char* body = t_handler.BodyBuffer(length);
+  ConnectionRegistry::FlushWrites(req.ssl);  // a "100 Continue" must leave before we wait for the body
   size_t got = 0;
   bool too_large = false, too_slow = false;
   bool read = reader([&](const char* data, size_t n) {
@@ -251,6 +253,7 @@ void AdmissionServer::Route() {
   // Runs after every response is written: close what must be closed, and
   // start the next request's header budget.
   s.set_logger([](const HttpRequest& req, const HttpResponse& res) {
+    ConnectionRegistry::FlushWrites(req.ssl);  // before any close: the answer goes first
     if (res.get_header_value("Connection") == "close") ConnectionRegistry::Close(req.ssl);
     if (Connection* c = ConnectionRegistry::Of(req.ssl)) {
       c->header_started = false;

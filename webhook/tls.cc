@@ -210,6 +210,31 @@ void ConnectionRegistry::Close(const SSL* ssl) {
   if (ssl != nullptr) ::shutdown(SSL_get_fd(ssl), SHUT_RDWR);
 }
 
+void ConnectionRegistry::BufferWrites(const SSL* const_ssl) {
+  Connection* c = Of(const_ssl);
+  if (c == nullptr || c->writes_buffered || !SSL_is_init_finished(const_ssl)) return;
+  SSL* ssl = const_cast<SSL*>(const_ssl);
+  c->writes_buffered = true;
+  BIO* socket = SSL_get_wbio(ssl);
+  BIO* buffer = BIO_new(BIO_f_buffer());
+  if (socket == nullptr || buffer == nullptr) {
+    BIO_free(buffer);
+    return;
+  }
+  // A whole typical answer (head and a few KB of body) in one write; larger
+  // ones go out in buffer-sized writes, still in order.
+  BIO_set_write_buffer_size(buffer, 16 * 1024);
+  // The socket BIO is both rbio and wbio, one reference each. The chain
+  // buffer -> socket needs its own: SSL_set0_wbio releases the old wbio's.
+  BIO_up_ref(socket);
+  SSL_set0_wbio(ssl, BIO_push(buffer, socket));
+}
+
+void ConnectionRegistry::FlushWrites(const SSL* ssl) {
+  Connection* c = Of(ssl);
+  if (c != nullptr && c->writes_buffered) (void)BIO_flush(SSL_get_wbio(ssl));
+}
+
 size_t ConnectionRegistry::CloseIdle() {
   std::lock_guard<std::mutex> lock(mu_);
   size_t n = 0;

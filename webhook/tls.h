@@ -75,6 +75,7 @@ struct Connection {
   bool header_started = false;
   std::chrono::steady_clock::time_point header_start;
   uint64_t header_bytes = 0;
+  bool writes_buffered = false;  // BufferWrites done (touched by its worker only)
 };
 
 class ConnectionRegistry {
@@ -87,6 +88,16 @@ class ConnectionRegistry {
   static Connection* Of(const SSL* ssl);
   // Shuts the socket down: the peer sees the response already written, then EOF.
   static void Close(const SSL* ssl);
+
+  // cpp-httplib writes a response's head and body with two SSL_write calls:
+  // two TLS records, two write(2)s, two TCP segments, and the client woken
+  // twice. BufferWrites (once per connection, after the handshake) puts a
+  // buffering BIO under the connection's writes, and FlushWrites (after each
+  // response, and before a request body is read, for "100 Continue") sends
+  // what it holds with one write. Alerts and close_notify flush it too.
+  // (cpp-httplib hands handlers a const SSL*; the object is the connection's.)
+  static void BufferWrites(const SSL* ssl);
+  static void FlushWrites(const SSL* ssl);
 
   // Shuts down every connection that is idle between requests (drain).
   size_t CloseIdle();
