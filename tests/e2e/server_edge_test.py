@@ -1,6 +1,7 @@
 """What the server refuses at the edge, before the body is read, and that
 hostile bodies leave it alive with bounded memory."""
 import socket
+import struct
 import threading
 import time
 import unittest
@@ -152,6 +153,46 @@ class EdgeRefusals(SharedServerTest):
         # With Nagle on, each answer would wait for a delayed ACK (~40 ms).
         times.sort()
         self.assertLess(times[len(times) // 2], 0.02, times)
+
+    def test_each_answer_leaves_in_one_write(self):
+        """Head and body are gathered and sent with one write: one TCP
+        segment (loopback MSS is ~64 KiB) and one wake-up of the client.
+        Counted by the client's kernel (TCP_INFO tcpi_data_segs_in), from the
+        second request on: the first may share its count with the session
+        tickets the server sends after the handshake."""
+        def data_segments_in(sock):
+            info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 256)
+            return struct.unpack_from("I", info, 152)[0]  # struct tcp_info.tcpi_data_segs_in
+        s = self.server.tls_socket()
+        body = fixture("seinode-pod-legacy")
+        for i in range(4):
+            before = data_segments_in(s)
+            s.sendall(request_head(extra=f"Content-Length: {len(body)}\r\n") + body)
+            head, answer = read_response(s)
+            self.assertTrue(head.startswith(b"HTTP/1.1 200"), head)
+            self.assertIn(b'"allowed":false', answer)
+            if i > 0:
+                self.assertEqual(data_segments_in(s) - before, 1, "the answer came in more than one segment")
+        s.close()
+
+    def test_expect_100_continue_is_answered_before_the_body_is_sent(self):
+        """The interim answer must not wait in the write buffer: the client
+        sends its body only after it (on a fresh and on a reused connection)."""
+        s = self.server.tls_socket(timeout=3)
+        body = fixture("seinode-pod-legacy")
+        for _ in range(2):
+            s.sendall(request_head(extra=f"Content-Length: {len(body)}\r\nExpect: 100-continue\r\n"))
+            interim = b""
+            while b"\r\n\r\n" not in interim:
+                chunk = s.recv(4096)  # times out (3 s) if the 100 is held back
+                self.assertTrue(chunk, "connection closed")
+                interim += chunk
+            self.assertTrue(interim.startswith(b"HTTP/1.1 100 Continue\r\n\r\n"), interim)
+            s.sendall(body)
+            head, answer = read_response(s)
+            self.assertTrue(head.startswith(b"HTTP/1.1 200"), head)
+            self.assertIn(b'"allowed":false', answer)
+        s.close()
 
 
 class Concurrency(unittest.TestCase):
