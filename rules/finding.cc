@@ -1,5 +1,9 @@
 #include "rules/finding.h"
 
+#include <cstdint>
+
+#include "rules/bytes.h"
+
 namespace seiguard {
 namespace {
 
@@ -16,8 +20,18 @@ std::string Truncate(std::string s, size_t max) {
 // Warnings with control characters are dropped by the API server: keep them
 // printable whatever ended up in a name.
 void OneLine(std::string& s) {
-  for (char& c : s) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+  char* p = s.data();
+  const size_t n = s.size();
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w = bytes::Load8(p + i);
+    if ((bytes::AnyBelow(w, 0x20) | bytes::AnyEqual(w, 0x7f)) == 0) continue;
+    for (size_t j = i; j < i + 8; ++j) {
+      if (static_cast<unsigned char>(p[j]) < 0x20 || p[j] == 0x7f) p[j] = ' ';
+    }
+  }
+  for (; i < n; ++i) {
+    if (static_cast<unsigned char>(p[i]) < 0x20 || p[i] == 0x7f) p[i] = ' ';
   }
 }
 

@@ -1,5 +1,10 @@
 #include "webhook/json_text.h"
 
+#include <algorithm>
+#include <cstdint>
+
+#include "rules/bytes.h"
+
 namespace seiguard {
 
 namespace {
@@ -18,26 +23,39 @@ constexpr EscapeTable kEscape;
 
 void AppendJsonString(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
+  out.reserve(out.size() + s.size() + 2);
   out += '"';
+  const char* p = s.data();
+  const size_t n = s.size();
   size_t run = 0;  // start of the pending run of characters needing no escape
-  for (size_t i = 0; i < s.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (!kEscape.needs[c]) continue;
-    out.append(s.data() + run, i - run);
-    run = i + 1;
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      default:
-        out += "\\u00";
-        out += kHex[c >> 4];
-        out += kHex[c & 15];
+  size_t i = 0;
+  while (i < n) {
+    if (i + 8 <= n) {  // eight clean bytes at a time (almost all of them)
+      uint64_t w = bytes::Load8(p + i);
+      if ((bytes::AnyBelow(w, 0x20) | bytes::AnyEqual(w, '"') | bytes::AnyEqual(w, '\\')) == 0) {
+        i += 8;
+        continue;
+      }
+    }
+    for (size_t end = std::min(n, i + 8); i < end; ++i) {
+      unsigned char c = static_cast<unsigned char>(p[i]);
+      if (!kEscape.needs[c]) continue;
+      out.append(p + run, i - run);
+      run = i + 1;
+      switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\t': out += "\\t"; break;
+        case '\r': out += "\\r"; break;
+        default:
+          out += "\\u00";
+          out += kHex[c >> 4];
+          out += kHex[c & 15];
+      }
     }
   }
-  out.append(s.data() + run, s.size() - run);
+  out.append(p + run, n - run);
   out += '"';
 }
 
