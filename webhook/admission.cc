@@ -127,8 +127,7 @@ void Respond(const Evaluation& eval, Endpoint endpoint, Response* response, Deci
     response->reason = "Forbidden";
   } else if (endpoint == Endpoint::kMutate && !eval.patch.empty()) {
     *decision = Decision::kPatched;
-    response->patch = Base64Encode(
-        PatchToJson(eval.patch).dump(-1, ' ', false, json::error_handler_t::replace));
+    response->patch = Base64Encode(JsonPatchText(eval.patch));
   } else {
     *decision = Decision::kAllowed;
   }

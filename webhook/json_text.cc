@@ -47,6 +47,8 @@ void AppendJsonString(std::string& out, std::string_view s) {
         case '\\': out += "\\\\"; break;
         case '\n': out += "\\n"; break;
         case '\t': out += "\\t"; break;
+        case '\b': out += "\\b"; break;
+        case '\f': out += "\\f"; break;
         case '\r': out += "\\r"; break;
         default:
           out += "\\u00";
@@ -57,6 +59,24 @@ void AppendJsonString(std::string& out, std::string_view s) {
   }
   out.append(p + run, n - run);
   out += '"';
+}
+
+std::string JsonPatchText(const std::vector<PatchOp>& ops) {
+  std::string out;
+  out.reserve(64 * ops.size() + 2);
+  out += '[';
+  for (const PatchOp& op : ops) {
+    if (out.size() > 1) out += ',';
+    out += "{\"op\":";
+    AppendJsonString(out, op.op);
+    out += ",\"path\":";
+    AppendJsonString(out, op.path.Pointer());
+    out += ",\"value\":";
+    out += op.value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    out += '}';
+  }
+  out += ']';
+  return out;
 }
 
 }  // namespace seiguard

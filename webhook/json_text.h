@@ -5,6 +5,9 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "rules/json_patch.h"
 
 namespace seiguard {
 
@@ -12,6 +15,12 @@ namespace seiguard {
 // seiguard writes comes from validated input or its own text); control
 // characters are escaped.
 void AppendJsonString(std::string& out, std::string_view s);
+
+// The JSON Patch the API server applies, as compact text: the same document
+// as PatchToJson(ops).dump(), written without building that DOM (it deep-
+// copied every value, then serialized the copy: ~45k instructions of a
+// patched review). Keys come in nlohmann's sorted order (op, path, value).
+std::string JsonPatchText(const std::vector<PatchOp>& ops);
 
 }  // namespace seiguard
 

@@ -54,6 +54,8 @@ std::string ReferenceJson(const std::string& s) {
     else if (c == '\n') out += "\\n";
     else if (c == '\t') out += "\\t";
     else if (c == '\r') out += "\\r";
+    else if (c == '\b') out += "\\b";
+    else if (c == '\f') out += "\\f";
     else if (c < 0x20) {
       char buf[8];
       std::snprintf(buf, sizeof buf, "\\u%04x", c);
