@@ -1,5 +1,6 @@
 #include "rules/path.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace seiguard {
@@ -31,14 +32,10 @@ Path Path::Key(std::string_view key) && {
     p.dotted_ += "\"]";
   }
   p.pointer_ += '/';
-  for (char c : key) {
-    if (c == '~') {
-      p.pointer_ += "~0";
-    } else if (c == '/') {
-      p.pointer_ += "~1";
-    } else {
-      p.pointer_ += c;
-    }
+  if (std::none_of(key.begin(), key.end(), [](char c) { return c == '~' || c == '/'; })) {
+    p.pointer_ += key;  // the usual case: nothing to escape
+  } else {
+    p.pointer_ += EscapePointerToken(key);
   }
   return p;
 }

@@ -1,6 +1,7 @@
 // probe-on-proxy-port: kubelet probes go to the public port, never the proxy.
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "rules/judge.h"
 
@@ -39,24 +40,23 @@ void CheckProbeOnProxyPort(Judge& judge) {
       }
       std::optional<int64_t> port = Resolve(probe.port, c);
       if (!port || *port != policy.proxy_port) continue;
-      Path path = judge.pod()
-                      .ContainerPath(c)
-                      .Key(ProbeFieldName(probe.type))
-                      .Key(ProbeHandlerName(probe.handler))
-                      .Key("port");
-      std::string what = std::string(ProbeFieldName(probe.type)) + " " +
-                         std::string(ProbeHandlerName(probe.handler)) + " targets the proxy port " +
-                         proxy;
-      if (probe.port.is_string) what += " (named port \"" + std::string(probe.port.text) + "\")";
-      std::string fix = "point it at the public port " + pub;
-      if (!probe.http_path.empty()) fix += " (path " + std::string(probe.http_path) + ")";
+      std::string_view field = ProbeFieldName(probe.type), handler = ProbeHandlerName(probe.handler);
+      Path path = judge.pod().ContainerPath(c).Key(field).Key(handler).Key("port");
       // A gRPC probe cannot be moved to the HTTP public listener automatically.
       if (judge.CanRemediate() && probe.handler != ProbeHandler::kGrpc) {
         judge.Remediated(RuleId::kProbeOnProxyPort, path, c.name, "moved to port " + pub,
                          {{"replace", path, policy.public_port}});
         continue;
       }
-      judge.Violation(RuleId::kProbeOnProxyPort, path, c.name, what, fix);
+      std::string what;
+      what.reserve(field.size() + handler.size() + proxy.size() + probe.port.text.size() + 48);
+      what.append(field).append(" ").append(handler).append(" targets the proxy port ").append(proxy);
+      if (probe.port.is_string) what.append(" (named port \"").append(probe.port.text).append("\")");
+      std::string fix;
+      fix.reserve(pub.size() + probe.http_path.size() + 40);
+      fix.append("point it at the public port ").append(pub);
+      if (!probe.http_path.empty()) fix.append(" (path ").append(probe.http_path).append(")");
+      judge.Violation(RuleId::kProbeOnProxyPort, std::move(path), c.name, std::move(what), std::move(fix));
     }
   }
 }
