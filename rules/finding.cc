@@ -1,5 +1,6 @@
 #include "rules/finding.h"
 
+#include <algorithm>
 #include <cstdint>
 
 #include "rules/bytes.h"
@@ -23,15 +24,17 @@ void OneLine(std::string& s) {
   char* p = s.data();
   const size_t n = s.size();
   size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t w = bytes::Load8(p + i);
-    if ((bytes::AnyBelow(w, 0x20) | bytes::AnyEqual(w, 0x7f)) == 0) continue;
-    for (size_t j = i; j < i + 8; ++j) {
-      if (static_cast<unsigned char>(p[j]) < 0x20 || p[j] == 0x7f) p[j] = ' ';
+  while (i < n) {
+    if (i + 8 <= n) {  // eight printable bytes at a time (almost all of them)
+      uint64_t w = bytes::Load8(p + i);
+      if ((bytes::AnyBelow(w, 0x20) | bytes::AnyEqual(w, 0x7f)) == 0) {
+        i += 8;
+        continue;
+      }
     }
-  }
-  for (; i < n; ++i) {
-    if (static_cast<unsigned char>(p[i]) < 0x20 || p[i] == 0x7f) p[i] = ' ';
+    for (size_t end = std::min(n, i + 8); i < end; ++i) {
+      if (static_cast<unsigned char>(p[i]) < 0x20 || p[i] == 0x7f) p[i] = ' ';
+    }
   }
 }
 
