@@ -105,44 +105,55 @@ uint64_t LogLinesDropped() {
 }
 
 LogField Num(std::string_view key, double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.6g", v);
-  return {key, buf, false};
+  LogField f(key, {});
+  f.quoted_ = false;
+  int n = std::snprintf(f.number_, sizeof f.number_, "%.6g", v);
+  f.number_size_ = static_cast<unsigned char>(n > 0 && n < int(sizeof f.number_) ? n : 0);
+  return f;
 }
 
-LogField Bool(std::string_view key, bool v) { return {key, v ? "true" : "false", false}; }
+LogField Bool(std::string_view key, bool v) {
+  LogField f(key, v ? "true" : "false");
+  f.quoted_ = false;
+  return f;
+}
 
 void Log(spdlog::level::level_enum level, std::string_view msg, std::initializer_list<LogField> fields) {
   if (!spdlog::should_log(level)) return;
-  std::string line;
+  // Built in a per-thread buffer and handed to spdlog as the message itself
+  // (not a format string): no allocation per line once the buffer has grown.
+  thread_local std::string line;
+  line.clear();
   if (g_json) {
     line += "\"msg\":";
     AppendJsonString(line, msg);
     for (const LogField& f : fields) {
       line += ',';
-      AppendJsonString(line, f.key);
+      AppendJsonString(line, f.key());
       line += ':';
-      if (f.quoted) {
-        AppendJsonString(line, f.value);
+      if (f.quoted()) {
+        AppendJsonString(line, f.value());
       } else {
-        line += f.value;
+        line += f.value();
       }
     }
   } else {
     line += msg;
     for (const LogField& f : fields) {
+      std::string_view value = f.value();
       line += ' ';
-      line += f.key;
+      line += f.key();
       line += '=';
-      bool plain = !f.value.empty() && f.value.find_first_of(" \"=\n") == std::string::npos;
-      if (plain || !f.quoted) {
-        line += f.value;
+      bool plain = !value.empty() && value.find_first_of(" \"=\n") == std::string_view::npos;
+      if (plain || !f.quoted()) {
+        line += value;
       } else {
-        AppendJsonString(line, f.value);
+        AppendJsonString(line, value);
       }
     }
   }
-  spdlog::log(level, "{}", line);
+  spdlog::default_logger_raw()->log(level, spdlog::string_view_t(line.data(), line.size()));
+  if (line.capacity() > (64u << 10)) std::string().swap(line);  // one huge line is not kept per thread
 }
 
 }  // namespace seiguard

@@ -19,12 +19,27 @@ namespace seiguard {
 // `level` is debug, info, warn or error.
 Status SetUpLogging(const std::string& format, const std::string& level);
 
-struct LogField {
-  std::string_view key;
-  std::string value;
-  bool quoted = true;  // false for numbers and booleans
+// One key=value of a log line. It refers to its key and value, never copies
+// them: fields live only for the Log call they are written in (temporaries
+// included). Numbers are kept as text inside the field.
+class LogField {
+ public:
+  LogField(std::string_view key, std::string_view value) : key_(key), value_(value) {}
+
+  std::string_view key() const { return key_; }
+  std::string_view value() const { return number_size_ > 0 ? std::string_view(number_, number_size_) : value_; }
+  bool quoted() const { return quoted_; }  // false for numbers and booleans
+
+ private:
+  friend LogField Num(std::string_view key, double v);
+  friend LogField Bool(std::string_view key, bool v);
+  std::string_view key_;
+  std::string_view value_;
+  bool quoted_ = true;
+  unsigned char number_size_ = 0;
+  char number_[30];
 };
-LogField Num(std::string_view key, double v);
+LogField Num(std::string_view key, double v);  // as %.6g
 LogField Bool(std::string_view key, bool v);
 
 void Log(spdlog::level::level_enum level, std::string_view msg,
