@@ -29,13 +29,14 @@ thread_local size_t t_length;  // the request's Content-Length, checked at the e
 // Past one request this large, a worker gives its parser memory back.
 constexpr size_t kKeepParserBytes = 1u << 20;
 
-std::string MediaType(const std::string& content_type) {
-  std::string t = content_type.substr(0, content_type.find(';'));
-  while (!t.empty() && std::isspace(static_cast<unsigned char>(t.back()))) t.pop_back();
-  size_t start = t.find_first_not_of(" \t");
-  t = start == std::string::npos ? "" : t.substr(start);
-  for (char& c : t) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return t;
+bool EqualsAsciiIgnoreCase(std::string_view a, std::string_view lower) {
+  if (a.size() != lower.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(a[i]);
+    if (c - 'A' < 26u) c += 'a' - 'A';
+    if (c != static_cast<unsigned char>(lower[i])) return false;
+  }
+  return true;
 }
 
 bool ParseLength(const std::string& text, size_t* out) {
@@ -78,6 +79,28 @@ void InstallErrorHandling(httplib::Server& server, Metrics* metrics) {
     res.set_header("Connection", "close");
     if (metrics != nullptr) metrics->CountRefusal(500);
   });
+}
+
+EdgeHeaders ReadEdgeHeaders(const httplib::Headers& headers) {
+  EdgeHeaders h;
+  for (const auto& [name, value] : headers) {
+    if (EqualsAsciiIgnoreCase(name, "content-type")) {
+      if (h.content_type == nullptr) h.content_type = &value;
+    } else if (EqualsAsciiIgnoreCase(name, "content-length")) {
+      if (h.content_length == nullptr) h.content_length = &value;
+    } else if (EqualsAsciiIgnoreCase(name, "transfer-encoding")) {
+      h.transfer_encoding = true;
+    }
+  }
+  return h;
+}
+
+bool IsJsonMediaType(std::string_view content_type) {
+  std::string_view t = content_type.substr(0, content_type.find(';'));
+  auto blank = [](char c) { return c == ' ' || c == '\t'; };
+  while (!t.empty() && blank(t.front())) t.remove_prefix(1);
+  while (!t.empty() && blank(t.back())) t.remove_suffix(1);
+  return EqualsAsciiIgnoreCase(t, "application/json");
 }
 
 bool ParseGoDuration(std::string_view text, std::chrono::milliseconds* out) {
@@ -131,15 +154,16 @@ HandlerResponse AdmissionServer::CheckEdge(const HttpRequest& req, HttpResponse&
     Refuse(res, 405, "method not allowed: use POST");
     return HandlerResponse::Handled;
   }
-  if (MediaType(req.get_header_value("Content-Type")) != "application/json") {
+  const EdgeHeaders headers = ReadEdgeHeaders(req.headers);
+  if (headers.content_type == nullptr || !IsJsonMediaType(*headers.content_type)) {
     Refuse(res, 415, "unsupported media type: send Content-Type: application/json");
     return HandlerResponse::Handled;
   }
-  if (req.has_header("Transfer-Encoding") || !req.has_header("Content-Length")) {
+  if (headers.transfer_encoding || headers.content_length == nullptr) {
     Refuse(res, 411, "length required: send the body with a Content-Length (no chunked encoding)");
     return HandlerResponse::Handled;
   }
-  if (!ParseLength(req.get_header_value("Content-Length"), &t_length)) {
+  if (!ParseLength(*headers.content_length, &t_length)) {
     Refuse(res, 400, "malformed Content-Length");
     return HandlerResponse::Handled;
   }

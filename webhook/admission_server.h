@@ -85,6 +85,21 @@ class AdmissionServer {
 // echoes the exception's text in an EXCEPTION_WHAT header.
 void InstallErrorHandling(httplib::Server& server, Metrics* metrics);
 
+// The request headers the edge checks read, found in one pass over the
+// header map (each of cpp-httplib's keyed lookups compares names case-
+// insensitively a character at a time). Repeated headers: the first counts,
+// as with cpp-httplib's get_header_value.
+struct EdgeHeaders {
+  const std::string* content_type = nullptr;
+  const std::string* content_length = nullptr;
+  bool transfer_encoding = false;
+};
+EdgeHeaders ReadEdgeHeaders(const httplib::Headers& headers);
+
+// Whether a Content-Type names application/json, parameters (";
+// charset=utf-8") and surrounding blanks aside, in any letter case.
+bool IsJsonMediaType(std::string_view content_type);
+
 // Go-style durations as the API server writes ?timeout= ("10s", "500ms",
 // "1m30s"); false when malformed.
 bool ParseGoDuration(std::string_view text, std::chrono::milliseconds* out);

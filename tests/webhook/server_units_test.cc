@@ -56,6 +56,47 @@ TEST(ParseGoDuration, ReadsWhatTheApiServerSends) {
   EXPECT_FALSE(ParseGoDuration("-1s", &d));
 }
 
+TEST(ReadEdgeHeaders, FindsEachHeaderInAnyCaseAndTakesTheFirstOfARepeat) {
+  httplib::Headers headers{{"accept", "*/*"},
+                           {"CONTENT-TYPE", "application/json"},
+                           {"content-length", "12"},
+                           {"Content-Length", "99"},
+                           {"User-Agent", "kube-apiserver-admission"}};
+  EdgeHeaders h = ReadEdgeHeaders(headers);
+  ASSERT_NE(h.content_type, nullptr);
+  EXPECT_EQ(*h.content_type, "application/json");
+  ASSERT_NE(h.content_length, nullptr);
+  EXPECT_EQ(*h.content_length, "12");  // what cpp-httplib's get_header_value returns too
+  httplib::Request req;
+  req.headers = headers;
+  EXPECT_EQ(*h.content_length, req.get_header_value("Content-Length"));
+  EXPECT_FALSE(h.transfer_encoding);
+
+  headers.emplace("transfer-ENCODING", "chunked");
+  EXPECT_TRUE(ReadEdgeHeaders(headers).transfer_encoding);
+
+  // Near misses are not matches.
+  EdgeHeaders none = ReadEdgeHeaders({{"Content-Types", "application/json"},
+                                      {"Content-Lengt", "1"},
+                                      {"X-Transfer-Encoding", "chunked"}});
+  EXPECT_EQ(none.content_type, nullptr);
+  EXPECT_EQ(none.content_length, nullptr);
+  EXPECT_FALSE(none.transfer_encoding);
+}
+
+TEST(IsJsonMediaType, IgnoresParametersBlanksAndCaseOnly) {
+  EXPECT_TRUE(IsJsonMediaType("application/json"));
+  EXPECT_TRUE(IsJsonMediaType("Application/JSON; charset=utf-8"));
+  EXPECT_TRUE(IsJsonMediaType(" \tapplication/json ;q=1"));
+  EXPECT_FALSE(IsJsonMediaType(""));
+  EXPECT_FALSE(IsJsonMediaType("application/json-patch+json"));
+  EXPECT_FALSE(IsJsonMediaType("application/jsonx"));
+  EXPECT_FALSE(IsJsonMediaType("text/plain; application/json"));
+  EXPECT_FALSE(IsJsonMediaType("application/yaml"));
+  // Only ASCII letters fold: a byte above 0x7f never matches a letter.
+  EXPECT_FALSE(IsJsonMediaType("application/js\xcfn"));
+}
+
 TEST(ParseHostPort, AcceptsTheUsualForms) {
   EXPECT_EQ(ParseHostPort("0.0.0.0:9443")->port, 9443);
   EXPECT_EQ(ParseHostPort(":8080")->host, "");
