@@ -123,8 +123,8 @@ void Judge::Unpatched(RuleId rule, Path path, std::string_view container, std::s
 }
 
 void Judge::Remediated(RuleId rule, Path path, std::string_view container, std::string what,
-                       std::vector<PatchOp> ops) {
-  for (PatchOp& op : ops) out_->patch.push_back(std::move(op));
+                       PatchOp op) {
+  out_->patch.push_back(std::move(op));
   Add(rule, Severity::kWarn, std::move(path), container, std::move(what), "remediated (remediate: true)");
 }
 

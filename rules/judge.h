@@ -44,13 +44,13 @@ class Judge {
   // mutate and this object may be patched; otherwise denied or warned as
   // DESIGN.md describes (Pod: the mutation did not happen; template: the pod
   // will get it when admitted).
-  // `make_ops` returns the std::vector<PatchOp> to apply; it is only called
-  // when the object will really be patched (JSON values are not free).
-  template <typename MakeOps>
+  // `make_op` returns the PatchOp to apply; it is only called when the
+  // object will really be patched (JSON values are not free).
+  template <typename MakeOp>
   void Missing(RuleId rule, Path path, std::string_view container, std::string what,
-               std::string fix, MakeOps&& make_ops) {
+               std::string fix, MakeOp&& make_op) {
     if (CanPatch(rule)) {
-      for (PatchOp& op : make_ops()) out_->patch.push_back(std::move(op));
+      out_->patch.push_back(make_op());
       return;
     }
     Unpatched(rule, std::move(path), container, std::move(what), std::move(fix));
@@ -58,9 +58,8 @@ class Judge {
   // Something seiguard cannot verify: always a warning.
   void Unverifiable(RuleId rule, Path path, std::string_view container, std::string what,
                     std::string fix);
-  // A violation that remediation fixed with `ops`: a warning saying so.
-  void Remediated(RuleId rule, Path path, std::string_view container, std::string what,
-                  std::vector<PatchOp> ops);
+  // A violation that remediation fixed with `op`: a warning saying so.
+  void Remediated(RuleId rule, Path path, std::string_view container, std::string what, PatchOp op);
 
   // Patch helpers that never add under a missing parent.
   PatchOp AddLabel(const std::string& key, const std::string& value) const;

@@ -23,7 +23,7 @@ void CheckNodeLabel(Judge& judge) {
     }
     judge.Missing(kRule, labels, "", "label " + key + " is missing",
                   "set it to \"" + expected + "\" (the owning StatefulSet)",
-                  [&] { return std::vector<PatchOp>{judge.AddLabel(key, expected)}; });
+                  [&] { return judge.AddLabel(key, expected); });
     return;
   }
   if (value->empty()) {

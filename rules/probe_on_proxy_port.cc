@@ -45,7 +45,7 @@ void CheckProbeOnProxyPort(Judge& judge) {
       // A gRPC probe cannot be moved to the HTTP public listener automatically.
       if (judge.CanRemediate() && probe.handler != ProbeHandler::kGrpc) {
         judge.Remediated(RuleId::kProbeOnProxyPort, path, c.name, "moved to port " + pub,
-                         {{"replace", path, policy.public_port}});
+                         {"replace", path, policy.public_port});
         continue;
       }
       std::string what;

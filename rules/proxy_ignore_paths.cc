@@ -78,9 +78,8 @@ void CheckProxyIgnorePaths(Judge& judge) {
       if (hits.empty()) continue;
       std::string what = "--ignore-paths skips authentication (and lets a forged X-Remote-User through)";
       if (judge.CanRemediate()) {
-        std::vector<PatchOp> ops = {{"replace", base.Key(field), Strip(list)}};
         judge.Remediated(RuleId::kProxyIgnorePaths, base.Key(field).Index(hits[0]), c.name,
-                         "removed --ignore-paths", std::move(ops));
+                         "removed --ignore-paths", {"replace", base.Key(field), Strip(list)});
         continue;
       }
       for (size_t i : hits) {

@@ -63,7 +63,7 @@ void CheckSidecarPublicPort(Judge& judge) {
   if (numbered != nullptr) {  // the port is there, without a name
     judge.Missing(kRule, ports.Index(numbered_i), sidecar->name,
                   "port " + pub + " has no name", "name it " + name,
-                  [&] { return std::vector<PatchOp>{{"add", ports.Index(numbered_i).Key("name"), name}}; });
+                  [&] { return PatchOp{"add", ports.Index(numbered_i).Key("name"), name}; });
     return;
   }
   judge.Missing(kRule, sidecar->has_ports ? ports : pod.ContainerPath(*sidecar), sidecar->name,
@@ -72,8 +72,7 @@ void CheckSidecarPublicPort(Judge& judge) {
                 [&] {
                   nlohmann::json port = {
                       {"name", name}, {"containerPort", policy.public_port}, {"protocol", "TCP"}};
-                  return std::vector<PatchOp>{
-                      judge.AddToList(*sidecar, "ports", sidecar->has_ports, std::move(port))};
+                  return judge.AddToList(*sidecar, "ports", sidecar->has_ports, std::move(port));
                 });
 }
 

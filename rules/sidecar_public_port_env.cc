@@ -19,8 +19,8 @@ void CheckSidecarPublicPortEnv(Judge& judge) {
     judge.Missing(kRule, sidecar->has_env ? base.Key("env") : base, sidecar->name,
                   "env " + var + " is not set", "set it to \"" + want + "\"",
                   [&] {
-                    return std::vector<PatchOp>{judge.AddToList(
-                        *sidecar, "env", sidecar->has_env, {{"name", var}, {"value", want}})};
+                    return judge.AddToList(*sidecar, "env", sidecar->has_env,
+                                           {{"name", var}, {"value", want}});
                   });
     return;
   }
