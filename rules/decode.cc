@@ -54,7 +54,7 @@ class Decoder {
 
  private:
   Status Fail(std::string_view what) {
-    std::string where = trail_.ToPath().Dotted();
+    std::string where(trail_.ToPath().Dotted());
     return Status::Error((where.empty() ? std::string("object") : where) + ": " + std::string(what));
   }
   Status TypeError(element e, std::string_view want) {

@@ -1,6 +1,7 @@
 #include "rules/path.h"
 
 #include <algorithm>
+#include <charconv>
 #include <utility>
 
 namespace seiguard {
@@ -17,54 +18,69 @@ bool IsPlainKey(std::string_view key) {
 }
 
 // Paths grow a key at a time from short prefixes; reserving a typical full
-// length once saves the 15 -> 30 -> 60 reallocation chain of each string.
+// length of both forms once saves the 15 -> 30 -> 60 reallocation chain.
 void Grow(std::string& s, size_t more) {
-  if (s.size() + more > s.capacity()) s.reserve(std::max<size_t>(64, 2 * (s.size() + more)));
+  if (s.size() + more > s.capacity()) s.reserve(std::max<size_t>(128, 2 * (s.size() + more)));
 }
 
 }  // namespace
 
+void Path::AddPointerToken(std::string_view token) {
+  size_t escapes = static_cast<size_t>(
+      std::count_if(token.begin(), token.end(), [](char c) { return c == '~' || c == '/'; }));
+  size_t size = 1 + token.size() + escapes;
+  text_.insert(pointer_size_, size, '/');  // opens the gap, its first byte already the '/'
+  char* out = text_.data() + pointer_size_ + 1;
+  if (escapes == 0) {
+    std::copy(token.begin(), token.end(), out);  // the usual case: nothing to escape
+  } else {
+    for (char c : token) {
+      if (c == '~' || c == '/') {
+        *out++ = '~';
+        *out++ = c == '~' ? '0' : '1';
+      } else {
+        *out++ = c;
+      }
+    }
+  }
+  pointer_size_ += size;
+}
+
 Path Path::Key(std::string_view key) && {
   Path p = std::move(*this);
-  Grow(p.dotted_, key.size() + 4);
-  Grow(p.pointer_, key.size() + 1);
+  Grow(p.text_, 2 * key.size() + 8);
+  p.AddPointerToken(key);
   if (IsPlainKey(key)) {
-    if (!p.dotted_.empty()) p.dotted_ += '.';
-    p.dotted_ += key;
+    if (p.text_.size() > p.pointer_size_) p.text_ += '.';
+    p.text_ += key;
   } else {
-    p.dotted_ += "[\"";
+    p.text_ += "[\"";
     for (char c : key) {
-      if (c == '"' || c == '\\') p.dotted_ += '\\';
-      p.dotted_ += c;
+      if (c == '"' || c == '\\') p.text_ += '\\';
+      p.text_ += c;
     }
-    p.dotted_ += "\"]";
-  }
-  p.pointer_ += '/';
-  if (std::none_of(key.begin(), key.end(), [](char c) { return c == '~' || c == '/'; })) {
-    p.pointer_ += key;  // the usual case: nothing to escape
-  } else {
-    p.pointer_ += EscapePointerToken(key);
+    p.text_ += "\"]";
   }
   return p;
 }
 
 Path Path::Index(size_t index) && {
   Path p = std::move(*this);
-  Grow(p.dotted_, 22);
-  Grow(p.pointer_, 21);
-  std::string n = std::to_string(index);
-  p.dotted_ += '[';
-  p.dotted_ += n;
-  p.dotted_ += ']';
-  p.pointer_ += '/';
-  p.pointer_ += n;
+  char digits[24];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, index);
+  std::string_view n(digits, static_cast<size_t>(end - digits));
+  Grow(p.text_, 2 * n.size() + 3);
+  p.AddPointerToken(n);
+  p.text_ += '[';
+  p.text_ += n;
+  p.text_ += ']';
   return p;
 }
 
 Path Path::Append() && {
   Path p = std::move(*this);
-  p.dotted_ += "[-]";
-  p.pointer_ += "/-";
+  p.AddPointerToken("-");
+  p.text_ += "[-]";
   return p;
 }
 

@@ -26,19 +26,24 @@ class Path {
   Path Append() const& { return Path(*this).Append(); }
   Path Append() &&;
 
-  bool empty() const { return pointer_.empty(); }
+  bool empty() const { return text_.empty(); }
 
   // `spec.containers[0].env[3]`; keys that are not plain identifiers are
   // bracketed and quoted: `metadata.labels["sei.io/node"]`.
-  const std::string& Dotted() const { return dotted_; }
+  std::string_view Dotted() const { return std::string_view(text_).substr(pointer_size_); }
   // RFC 6901: "/spec/containers/0"; "" for the root.
-  const std::string& Pointer() const { return pointer_; }
+  std::string_view Pointer() const { return std::string_view(text_).substr(0, pointer_size_); }
 
-  bool operator==(const Path& other) const { return pointer_ == other.pointer_; }
+  bool operator==(const Path& other) const { return Pointer() == other.Pointer(); }
 
  private:
-  std::string dotted_;
-  std::string pointer_;
+  // Both forms in one string (one allocation per path): the pointer, then
+  // the dotted form. A key inserts its pointer token at the boundary and
+  // appends its dotted token.
+  void AddPointerToken(std::string_view token);
+
+  std::string text_;
+  size_t pointer_size_ = 0;
 };
 
 // Escapes one reference token per RFC 6901: "~" -> "~0", "/" -> "~1".

@@ -84,7 +84,7 @@ std::string JsonReport(const CheckReport& r) {
                         {"name", o.name},
                         {"rule", Rule(f.rule).name},
                         {"action", ActionOf(f)},
-                        {"path", (o.item.empty() ? "" : o.item + ".") + f.path.Dotted()},
+                        {"path", (o.item.empty() ? "" : o.item + ".").append(f.path.Dotted())},
                         {"container", f.container},
                         {"message", f.what + (f.fix.empty() ? "" : "; " + f.fix)}});
   }

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <utility>
+
 namespace seiguard {
 namespace {
 
@@ -22,6 +25,41 @@ TEST(Path, EscapesSlashAndTildeInPointers) {
 TEST(Path, AppendTokenIsADash) {
   EXPECT_EQ(Path().Key("env").Append().Pointer(), "/env/-");
   EXPECT_EQ(Path().Pointer(), "");
+}
+
+TEST(Path, EscapesTokensBuiltThroughKeysToo) {
+  Path p = Path().Key("a~1/b").Key("x\"y\\z").Index(10);
+  EXPECT_EQ(p.Pointer(), "/a~01~1b/x\"y\\z/10");
+  EXPECT_EQ(p.Dotted(), "[\"a~1/b\"][\"x\\\"y\\\\z\"][10]");
+}
+
+TEST(Path, ExtendingACopyLeavesTheOriginalAlone) {
+  const Path base = Path().Key("spec").Key("containers").Index(0);
+  Path env = base.Key("env").Append();
+  Path ports = base.Key("ports").Index(1);
+  EXPECT_EQ(base.Pointer(), "/spec/containers/0");
+  EXPECT_EQ(base.Dotted(), "spec.containers[0]");
+  EXPECT_EQ(env.Pointer(), "/spec/containers/0/env/-");
+  EXPECT_EQ(env.Dotted(), "spec.containers[0].env[-]");
+  EXPECT_EQ(ports.Dotted(), "spec.containers[0].ports[1]");
+  EXPECT_FALSE(base == ports);
+  EXPECT_TRUE(ports == base.Key("ports").Index(1));
+  EXPECT_TRUE(Path().empty());
+  EXPECT_FALSE(base.empty());
+}
+
+TEST(Path, BothFormsStayApartPastAnyReservedLength) {
+  Path p;
+  std::string pointer, dotted;
+  for (size_t i = 0; i < 60; ++i) {
+    std::string key = "k" + std::to_string(i) + (i % 7 == 0 ? "/~" : "");
+    p = std::move(p).Key(key).Index(i * 1000003);
+    pointer += "/" + EscapePointerToken(key) + "/" + std::to_string(i * 1000003);
+    dotted += (i % 7 == 0 ? "[\"" + key + "\"]" : (dotted.empty() ? "" : ".") + key) + "[" +
+              std::to_string(i * 1000003) + "]";
+  }
+  EXPECT_EQ(p.Pointer(), pointer);
+  EXPECT_EQ(p.Dotted(), dotted);
 }
 
 }  // namespace
