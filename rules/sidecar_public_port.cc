@@ -70,8 +70,12 @@ void CheckSidecarPublicPort(Judge& judge) {
                 "no containerPort " + pub + " named " + name,
                 "add {name: " + name + ", containerPort: " + pub + ", protocol: TCP}",
                 [&] {
-                  nlohmann::json port = {
-                      {"name", name}, {"containerPort", policy.public_port}, {"protocol", "TCP"}};
+                  // Built member by member: an initializer list of pairs
+                  // costs nlohmann three times the allocations.
+                  nlohmann::json port(nlohmann::json::value_t::object);
+                  port.emplace("name", name);
+                  port.emplace("containerPort", policy.public_port);
+                  port.emplace("protocol", "TCP");
                   return judge.AddToList(*sidecar, "ports", sidecar->has_ports, std::move(port));
                 });
 }

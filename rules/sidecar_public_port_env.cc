@@ -19,8 +19,10 @@ void CheckSidecarPublicPortEnv(Judge& judge) {
     judge.Missing(kRule, sidecar->has_env ? base.Key("env") : base, sidecar->name,
                   "env " + var + " is not set", "set it to \"" + want + "\"",
                   [&] {
-                    return judge.AddToList(*sidecar, "env", sidecar->has_env,
-                                           {{"name", var}, {"value", want}});
+                    nlohmann::json item(nlohmann::json::value_t::object);  // as in sidecar-public-port
+                    item.emplace("name", var);
+                    item.emplace("value", want);
+                    return judge.AddToList(*sidecar, "env", sidecar->has_env, std::move(item));
                   });
     return;
   }
