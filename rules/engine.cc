@@ -57,6 +57,7 @@ Judge::Judge(const Policy& policy, const Object& object, const Object* old_objec
     patch_spec_ = op == Operation::kCreate;
   }
   remediate_ = patch_spec_ && (policy.remediate || mode == Mode::kFix);
+  moot_on_deny_ = mode == Mode::kMutate && !(object.IsPod() && op == Operation::kUpdate);
 }
 
 bool Judge::IsProxy(const Container& c) const {
@@ -84,6 +85,7 @@ bool Judge::CanPatch(RuleId rule) const {
 void Judge::Add(RuleId rule, Severity severity, Path path, std::string_view container,
                 std::string what, std::string fix) {
   if (policy_.action(rule) == Action::kWarn) severity = Severity::kWarn;
+  denied_ = denied_ || severity == Severity::kDeny;
   out_->findings.push_back(
       Finding{rule, severity, std::move(path), std::string(container), std::move(what), std::move(fix)});
 }
@@ -124,7 +126,7 @@ void Judge::Unpatched(RuleId rule, Path path, std::string_view container, std::s
 
 void Judge::Remediated(RuleId rule, Path path, std::string_view container, std::string what,
                        PatchOp op) {
-  out_->patch.push_back(std::move(op));
+  if (!PatchIsMoot()) out_->patch.push_back(std::move(op));
   Add(rule, Severity::kWarn, std::move(path), container, std::move(what), "remediated (remediate: true)");
 }
 
@@ -187,6 +189,8 @@ Evaluation Evaluate(const Request& request, const Policy& policy, Mode mode) {
       f.severity = Severity::kWarn;
     }
   }
+  // A denial carries no patch: drop what was built before the first denial.
+  if (mode == Mode::kMutate && out.Denied()) out.patch.clear();
   return out;
 }
 

@@ -34,7 +34,8 @@ struct Request {
 struct Evaluation {
   bool in_scope = false;
   std::vector<Finding> findings;  // in rule order, then object order
-  std::vector<PatchOp> patch;     // empty unless mode is kMutate or kFix
+  std::vector<PatchOp> patch;     // empty unless mode is kMutate or kFix, and
+                                  // in kMutate empty when Denied()
 
   bool Denied() const;
 };

@@ -50,7 +50,7 @@ class Judge {
   void Missing(RuleId rule, Path path, std::string_view container, std::string what,
                std::string fix, MakeOp&& make_op) {
     if (CanPatch(rule)) {
-      out_->patch.push_back(make_op());
+      if (!PatchIsMoot()) out_->patch.push_back(make_op());
       return;
     }
     Unpatched(rule, std::move(path), container, std::move(what), std::move(fix));
@@ -73,6 +73,9 @@ class Judge {
   void Add(RuleId rule, Severity severity, Path path, std::string_view container, std::string what,
            std::string fix);
   bool CanPatch(RuleId rule) const;
+  // True once the answer is sure to be a denial, so a patch would be thrown
+  // away (/mutate only; a Pod UPDATE's denials may still become warnings).
+  bool PatchIsMoot() const { return moot_on_deny_ && denied_; }
 
   const Policy& policy_;
   const Object& object_;
@@ -82,6 +85,8 @@ class Judge {
   bool patch_labels_ = false;
   bool patch_spec_ = false;
   bool remediate_ = false;
+  bool moot_on_deny_ = false;
+  bool denied_ = false;
 };
 
 // The rules, in catalog order. Each runs only when its action is not off.
