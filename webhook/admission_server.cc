@@ -33,7 +33,7 @@ bool EqualsAsciiIgnoreCase(std::string_view a, std::string_view lower) {
   if (a.size() != lower.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
     unsigned char c = static_cast<unsigned char>(a[i]);
-    if (c - 'A' < 26u) c += 'a' - 'A';
+    if (c >= 'A' && c <= 'Z') c = static_cast<unsigned char>(c + ('a' - 'A'));
     if (c != static_cast<unsigned char>(lower[i])) return false;
   }
   return true;
