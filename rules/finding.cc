@@ -20,9 +20,7 @@ std::string Truncate(std::string s, size_t max) {
 
 // Warnings with control characters are dropped by the API server: keep them
 // printable whatever ended up in a name.
-void OneLine(std::string& s) {
-  char* p = s.data();
-  const size_t n = s.size();
+void OneLine(char* p, size_t n) {
   size_t i = 0;
   while (i < n) {
     if (i + 8 <= n) {  // eight printable bytes at a time (almost all of them)
@@ -38,26 +36,38 @@ void OneLine(std::string& s) {
   }
 }
 
-// "[rule] " followed by `parts`, built with one allocation.
+// Appends "[rule] " followed by `parts` to `out`, growing it at most once.
 template <typename... Parts>
-std::string Line(RuleId rule, const Parts&... parts) {
+void AppendLine(std::string& out, RuleId rule, const Parts&... parts) {
   std::string_view name = Rule(rule).name;
-  std::string out;
-  out.reserve(name.size() + 3 + (std::string_view(parts).size() + ...));
+  const size_t start = out.size();
+  out.reserve(start + name.size() + 3 + (std::string_view(parts).size() + ...));
   out += '[';
   out += name;
   out += "] ";
   (out += ... += parts);
-  OneLine(out);
+  OneLine(out.data() + start, out.size() - start);
+}
+
+template <typename... Parts>
+std::string Line(RuleId rule, const Parts&... parts) {
+  std::string out;
+  AppendLine(out, rule, parts...);
   return out;
 }
 
 }  // namespace
 
 std::string Finding::Message() const {
+  std::string out;
+  AppendMessage(out);
+  return out;
+}
+
+void Finding::AppendMessage(std::string& out) const {
   std::string_view open = container.empty() ? "" : " (container ", close = container.empty() ? "" : ")";
   std::string_view sep = fix.empty() ? "" : "; ";
-  return Line(rule, path.Dotted(), open, container, close, std::string_view(": "), what, sep, fix);
+  AppendLine(out, rule, path.Dotted(), open, container, close, std::string_view(": "), what, sep, fix);
 }
 
 std::string Finding::Warning() const {

@@ -21,6 +21,8 @@ struct Finding {
 
   // "[rule] path (container c): what; fix" - one line of a denial message.
   std::string Message() const;
+  // The same line appended to `out` (no string of its own).
+  void AppendMessage(std::string& out) const;
   // "[rule] c: what; fix", cut to at most 120 bytes on a character boundary:
   // an AdmissionResponse warning (the API server truncates long ones).
   std::string Warning() const;

@@ -1,7 +1,7 @@
 #include "webhook/admission.h"
 
 #include <algorithm>
-#include <map>
+#include <array>
 #include <optional>
 #include <set>
 
@@ -48,14 +48,17 @@ struct Response {
   int code = 0;  // status, when refused
   std::string_view reason;
   std::string message;
-  std::vector<std::pair<std::string, std::string>> annotations;  // sorted by key
+  std::vector<std::pair<std::string_view, std::string>> annotations;  // sorted by key; keys are static
   std::string patch;  // base64
   std::vector<std::string> warnings;
 };
 
 std::string Write(std::string_view api_version, const Response& r) {
   std::string out;
-  out.reserve(256 + r.message.size() + r.patch.size());
+  size_t size = 256 + r.uid.size() + r.message.size() + r.patch.size();
+  for (const auto& [key, value] : r.annotations) size += key.size() + value.size() + 6;
+  for (const std::string& w : r.warnings) size += w.size() + 3;
+  out.reserve(size + size / 16);  // and some room for escapes
   out += "{\"apiVersion\":";
   AppendJsonString(out, api_version);
   out += ",\"kind\":\"AdmissionReview\",\"response\":{\"allowed\":";
@@ -104,18 +107,18 @@ void Respond(const Evaluation& eval, Endpoint endpoint, Response* response, Deci
     *decision = Decision::kSkipped;
     return;
   }
-  std::map<std::string_view, std::string> audit;
+  std::array<std::string, kRuleCount> audit;  // by rule: "deny <path>, warn <path>"
   for (const Finding& f : eval.findings) {
     bool deny = f.severity == Severity::kDeny;
     if (deny) {
       if (!response->message.empty()) response->message += '\n';
-      response->message += f.Message();
+      f.AppendMessage(response->message);
     } else if (std::string w = f.Warning();
                std::find(response->warnings.begin(), response->warnings.end(), w) ==
                response->warnings.end()) {  // the API server drops duplicates anyway
       response->warnings.push_back(std::move(w));
     }
-    std::string& a = audit[Rule(f.rule).name];
+    std::string& a = audit[static_cast<size_t>(f.rule)];
     if (!a.empty()) a += ", ";
     a += deny ? "deny " : "warn ";
     a += f.path.Dotted();
@@ -131,8 +134,14 @@ void Respond(const Evaluation& eval, Endpoint endpoint, Response* response, Deci
   } else {
     *decision = Decision::kAllowed;
   }
-  audit.emplace("decision", DecisionName(*decision));
-  for (auto& [key, value] : audit) response->annotations.emplace_back(key, std::move(value));
+  auto& annotations = response->annotations;
+  annotations.reserve(kRuleCount + 1);
+  for (size_t i = 0; i < kRuleCount; ++i) {
+    if (!audit[i].empty()) annotations.emplace_back(Rule(static_cast<RuleId>(i)).name, std::move(audit[i]));
+  }
+  annotations.emplace_back("decision", DecisionName(*decision));
+  std::sort(annotations.begin(), annotations.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
 }
 
 }  // namespace

@@ -12,6 +12,17 @@ TEST(Finding, MessageStartsWithTheRuleAndNamesPathAndContainer) {
   EXPECT_EQ(f.Warning(), "[probe-on-proxy-port] seid: what; fix");
 }
 
+TEST(Finding, AppendMessageAddsTheSameLineAndLeavesWhatWasThereAlone) {
+  Finding f{RuleId::kProxyIgnorePaths, Severity::kDeny, Path().Key("args").Index(3), "proxy",
+            "tab\there", "new\nline"};
+  std::string out = "[earlier] line\n";
+  f.AppendMessage(out);
+  EXPECT_EQ(out, "[earlier] line\n" + f.Message());
+  // Control characters are blanked in the appended line only: the newline
+  // separating denial lines stays.
+  EXPECT_EQ(f.Message(), "[proxy-ignore-paths] args[3] (container proxy): tab here; new line");
+}
+
 TEST(Finding, WarningStaysWithin120BytesOnACharacterBoundary) {
   std::string what;
   for (int i = 0; i < 60; ++i) what += "\xc3\xa9";  // 'é', two bytes each
