@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "rules/trail.h"
+
 namespace seiguard {
 namespace {
 
@@ -24,29 +26,6 @@ std::string_view TypeWord(element_type t) {
   }
   return "a value";
 }
-
-// The path of the element being decoded, kept as a stack so that the common
-// case (no error) costs no string building.
-class Trail {
- public:
-  void PushKey(std::string_view key) { segs_.push_back({key, kNoIndex}); }
-  void PushIndex(size_t i) { segs_.push_back({{}, i}); }
-  void Pop() { segs_.pop_back(); }
-
-  Path ToPath() const {
-    Path p;
-    for (const Seg& s : segs_) p = s.index == kNoIndex ? p.Key(s.key) : p.Index(s.index);
-    return p;
-  }
-
- private:
-  static constexpr size_t kNoIndex = static_cast<size_t>(-1);
-  struct Seg {
-    std::string_view key;
-    size_t index;
-  };
-  std::vector<Seg> segs_;
-};
 
 class Decoder {
  public:
@@ -236,6 +215,7 @@ Status Decoder::ProbeAt(element e, ProbeType type, seiguard::Container* c) {
   static constexpr ProbeHandler kKinds[] = {ProbeHandler::kHttpGet, ProbeHandler::kTcpSocket,
                                             ProbeHandler::kGrpc};
   return Fields(e, kHandlers, [&](size_t i, element h) -> Status {
+    if (c->probes.empty()) c->probes.reserve(3);  // one per probe field, as a rule
     c->probes.push_back(Probe{type, kKinds[i], {}, {}});
     Probe& p = c->probes.back();
     static constexpr std::string_view kPort[] = {"port", "path"};

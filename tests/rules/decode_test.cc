@@ -1,4 +1,5 @@
 #include "rules/decode.h"
+#include "rules/trail.h"
 
 #include <gtest/gtest.h>
 
@@ -20,6 +21,28 @@ StatusOr<Object> Decode(const std::string& json, Kind kind = Kind::kPod) {
 
 std::string Nested(size_t depth) {
   return std::string(depth, '[') + std::string(depth, ']');
+}
+
+TEST(Trail, NamesThePathAndSurvivesMoreLevelsThanItHasRoomFor) {
+  Trail t;
+  t.PushKey("spec");
+  t.PushKey("containers");
+  t.PushIndex(2);
+  EXPECT_EQ(t.ToPath().Dotted(), "spec.containers[2]");
+  t.Pop();
+  t.PushKey("sei.io/node");
+  EXPECT_EQ(t.ToPath().Pointer(), "/spec/containers/sei.io~1node");
+  t.Pop();
+  t.Pop();
+  t.Pop();
+  EXPECT_TRUE(t.ToPath().empty());
+
+  for (size_t i = 0; i < kMaxJsonDepth + 10; ++i) t.PushIndex(i);  // never happens: cut, not overrun
+  std::string_view dotted = t.ToPath().Dotted();
+  EXPECT_EQ(dotted.substr(dotted.size() - 4), "[64]");
+  for (size_t i = 0; i < kMaxJsonDepth + 10; ++i) t.Pop();
+  t.PushKey("again");
+  EXPECT_EQ(t.ToPath().Dotted(), "again");
 }
 
 TEST(JsonParser, AcceptsExactlyTheDepthLimit) {
