@@ -22,13 +22,19 @@ constexpr std::string_view kV1 = "admission.k8s.io/v1";
 constexpr std::string_view kV1beta1 = "admission.k8s.io/v1beta1";
 
 // Reads an optional string member; absent or null leaves `out` untouched.
-Status OptString(element obj, const char* key, std::string* out) {
+// The view borrows from the parsed document.
+Status OptString(element obj, const char* key, std::string_view* out) {
   element v;
   if (obj[key].get(v) || v.type() == element_type::NULL_VALUE) return Status();
-  std::string_view s;
-  if (v.get_string().get(s)) return Status::Error(std::string("request.") + key + ": expected a string");
-  out->assign(s);
+  if (v.get_string().get(*out)) return Status::Error(std::string("request.") + key + ": expected a string");
   return Status();
+}
+
+Status OptString(element obj, const char* key, std::string* out) {
+  std::string_view s;  // its data() stays null when the member is absent or null
+  Status status = OptString(obj, key, &s);
+  if (s.data() != nullptr) out->assign(s);
+  return status;
 }
 
 std::optional<Operation> ParseOperation(std::string_view op) {
@@ -43,7 +49,7 @@ std::optional<Operation> ParseOperation(std::string_view op) {
 // a DOM plus its serializer cost more than all the rules together. Keys are
 // in sorted order, the order nlohmann would give, so the bytes stay stable.
 struct Response {
-  std::string uid;
+  std::string_view uid;  // the ReviewResult's
   bool allowed = true;
   int code = 0;  // status, when refused
   std::string_view reason;
@@ -165,12 +171,12 @@ StatusOr<ReviewResult> AdmissionHandler::Review(std::string_view body, Endpoint 
   if (root.type() != element_type::OBJECT) {
     return Status::Error("not an AdmissionReview: expected a JSON object");
   }
-  std::string api_version, kind;
+  std::string_view api_version, kind;
   if (Status s = OptString(root, "apiVersion", &api_version); !s.ok()) return s;
   if (Status s = OptString(root, "kind", &kind); !s.ok()) return s;
   if (kind != "AdmissionReview" || (api_version != kV1 && api_version != kV1beta1)) {
-    return Status::Error("not an AdmissionReview: got apiVersion \"" + api_version +
-                         "\", kind \"" + kind + "\" (want " + std::string(kV1) + " or " +
+    return Status::Error("not an AdmissionReview: got apiVersion \"" + std::string(api_version) +
+                         "\", kind \"" + std::string(kind) + "\" (want " + std::string(kV1) + " or " +
                          std::string(kV1beta1) + ", AdmissionReview)");
   }
   element request;
@@ -179,7 +185,7 @@ StatusOr<ReviewResult> AdmissionHandler::Review(std::string_view body, Endpoint 
   }
 
   ReviewResult result;
-  std::string group, kind_name, sub_resource;
+  std::string_view group, kind_name, sub_resource;
   element uid;
   if (request["uid"].get(uid) || uid.type() != element_type::STRING) {
     return Status::Error("not an AdmissionReview request: request.uid is missing");
@@ -204,7 +210,7 @@ StatusOr<ReviewResult> AdmissionHandler::Review(std::string_view body, Endpoint 
 
   Kind judged = has_kind ? KindFromGroupKind(group, kind_name)
                          : (has_object ? KindOf(object) : Kind::kOther);
-  result.kind = has_kind ? kind_name : std::string(KindName(judged));
+  result.kind = has_kind ? kind_name : KindName(judged);
 
   Response response;
   response.uid = result.uid;
