@@ -4,7 +4,7 @@
 #include <spdlog/sinks/sink.h>
 
 #include <atomic>
-#include <cstdio>
+#include <charconv>
 #include <memory>
 #include <mutex>
 
@@ -107,8 +107,9 @@ uint64_t LogLinesDropped() {
 LogField Num(std::string_view key, double v) {
   LogField f(key, {});
   f.quoted_ = false;
-  int n = std::snprintf(f.number_, sizeof f.number_, "%.6g", v);
-  f.number_size_ = static_cast<unsigned char>(n > 0 && n < int(sizeof f.number_) ? n : 0);
+  // to_chars with a precision prints exactly what printf's "%.6g" would.
+  auto [end, ec] = std::to_chars(f.number_, f.number_ + sizeof f.number_, v, std::chars_format::general, 6);
+  f.number_size_ = static_cast<unsigned char>(ec == std::errc() ? end - f.number_ : 0);
   return f;
 }
 

@@ -5,10 +5,13 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <limits>
 #include <thread>
 
 #include "webhook/admission_server.h"
 #include "webhook/elastic_pool.h"
+#include "webhook/log.h"
 #include "webhook/net.h"
 
 namespace seiguard {
@@ -95,6 +98,19 @@ TEST(IsJsonMediaType, IgnoresParametersBlanksAndCaseOnly) {
   EXPECT_FALSE(IsJsonMediaType("application/yaml"));
   // Only ASCII letters fold: a byte above 0x7f never matches a letter.
   EXPECT_FALSE(IsJsonMediaType("application/js\xcfn"));
+}
+
+TEST(LogField, NumbersReadAsPrintfPercentSixGWould) {
+  for (double v : {0.0, 1.0, -2.25, 0.5, 1e-7, 0.0001234567, 12.3456789, 999999.5, 1234567.0,
+                   123456789.0, 1.5e300, 4.9e-324, std::numeric_limits<double>::infinity()}) {
+    char want[64];
+    std::snprintf(want, sizeof want, "%.6g", v);
+    LogField f = Num("k", v);
+    EXPECT_EQ(f.value(), want) << v;
+    EXPECT_FALSE(f.quoted());
+  }
+  EXPECT_EQ(Bool("b", true).value(), "true");
+  EXPECT_EQ(LogField("k", "v").value(), "v");
 }
 
 TEST(ParseHostPort, AcceptsTheUsualForms) {
