@@ -33,7 +33,8 @@ class Decoder {
 
  private:
   Status Fail(std::string_view what) {
-    std::string where(trail_.ToPath().Dotted());
+    Path path = trail_.ToPath();
+    std::string where(path.Dotted());
     return Status::Error((where.empty() ? std::string("object") : where) + ": " + std::string(what));
   }
   Status TypeError(element e, std::string_view want) {

@@ -30,9 +30,12 @@ class Path {
 
   // `spec.containers[0].env[3]`; keys that are not plain identifiers are
   // bracketed and quoted: `metadata.labels["sei.io/node"]`.
-  std::string_view Dotted() const { return std::string_view(text_).substr(pointer_size_); }
+  std::string_view Dotted() const& { return std::string_view(text_).substr(pointer_size_); }
   // RFC 6901: "/spec/containers/0"; "" for the root.
-  std::string_view Pointer() const { return std::string_view(text_).substr(0, pointer_size_); }
+  std::string_view Pointer() const& { return std::string_view(text_).substr(0, pointer_size_); }
+  // A view into a temporary path would dangle: name the path first.
+  std::string_view Dotted() const&& = delete;
+  std::string_view Pointer() const&& = delete;
 
   bool operator==(const Path& other) const { return Pointer() == other.Pointer(); }
 

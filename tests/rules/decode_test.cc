@@ -25,24 +25,29 @@ std::string Nested(size_t depth) {
 
 TEST(Trail, NamesThePathAndSurvivesMoreLevelsThanItHasRoomFor) {
   Trail t;
+  auto dotted = [&t] {
+    Path p = t.ToPath();
+    return std::string(p.Dotted());
+  };
   t.PushKey("spec");
   t.PushKey("containers");
   t.PushIndex(2);
-  EXPECT_EQ(t.ToPath().Dotted(), "spec.containers[2]");
+  EXPECT_EQ(dotted(), "spec.containers[2]");
   t.Pop();
   t.PushKey("sei.io/node");
-  EXPECT_EQ(t.ToPath().Pointer(), "/spec/containers/sei.io~1node");
+  Path p = t.ToPath();
+  EXPECT_EQ(p.Pointer(), "/spec/containers/sei.io~1node");
   t.Pop();
   t.Pop();
   t.Pop();
   EXPECT_TRUE(t.ToPath().empty());
 
   for (size_t i = 0; i < kMaxJsonDepth + 10; ++i) t.PushIndex(i);  // never happens: cut, not overrun
-  std::string_view dotted = t.ToPath().Dotted();
-  EXPECT_EQ(dotted.substr(dotted.size() - 4), "[64]");
+  std::string deep = dotted();
+  EXPECT_EQ(deep.substr(deep.size() - 4), "[64]");
   for (size_t i = 0; i < kMaxJsonDepth + 10; ++i) t.Pop();
   t.PushKey("again");
-  EXPECT_EQ(t.ToPath().Dotted(), "again");
+  EXPECT_EQ(dotted(), "again");
 }
 
 TEST(JsonParser, AcceptsExactlyTheDepthLimit) {
@@ -87,7 +92,8 @@ TEST(Decode, ReadsContainersInOrderInitFirst) {
   EXPECT_EQ(obj->pod.containers[0].name, "a");
   EXPECT_TRUE(obj->pod.containers[0].init);
   EXPECT_TRUE(obj->pod.containers[0].restart_always);
-  EXPECT_EQ(obj->pod.ContainerPath(obj->pod.containers[1]).Dotted(), "spec.containers[0]");
+  Path second = obj->pod.ContainerPath(obj->pod.containers[1]);
+  EXPECT_EQ(second.Dotted(), "spec.containers[0]");
 }
 
 TEST(Decode, RefusesADuplicateKeyThatCouldHideArguments) {

@@ -23,9 +23,17 @@ TEST(Path, EscapesSlashAndTildeInPointers) {
 }
 
 TEST(Path, AppendTokenIsADash) {
-  EXPECT_EQ(Path().Key("env").Append().Pointer(), "/env/-");
-  EXPECT_EQ(Path().Pointer(), "");
+  Path env = Path().Key("env").Append(), root;
+  EXPECT_EQ(env.Pointer(), "/env/-");
+  EXPECT_EQ(root.Pointer(), "");
 }
+
+// Views into a temporary path would dangle, so the compiler refuses them.
+template <typename P>
+concept DottedOf = requires(P&& p) { std::forward<P>(p).Dotted(); };
+static_assert(DottedOf<const Path&>);
+static_assert(!DottedOf<Path&&>);
+static_assert(!DottedOf<Path>);
 
 TEST(Path, EscapesTokensBuiltThroughKeysToo) {
   Path p = Path().Key("a~1/b").Key("x\"y\\z").Index(10);
