@@ -23,26 +23,34 @@ void Grow(std::string& s, size_t more) {
   if (s.size() + more > s.capacity()) s.reserve(std::max<size_t>(128, 2 * (s.size() + more)));
 }
 
+// RFC 6901 escaping of one reference token: its size once escaped, and the
+// escaped bytes written to `out`, which has room for `size` of them.
+size_t EscapedSize(std::string_view token) {
+  return token.size() +
+         static_cast<size_t>(std::count_if(token.begin(), token.end(), [](char c) { return c == '~' || c == '/'; }));
+}
+
+void WriteEscaped(std::string_view token, size_t size, char* out) {
+  if (size == token.size()) {  // the usual case: nothing to escape
+    std::copy(token.begin(), token.end(), out);
+    return;
+  }
+  for (char c : token) {
+    if (c == '~' || c == '/') {
+      *out++ = '~';
+      *out++ = c == '~' ? '0' : '1';
+    } else {
+      *out++ = c;
+    }
+  }
+}
+
 }  // namespace
 
 void Path::AddPointerToken(std::string_view token) {
-  size_t escapes = static_cast<size_t>(
-      std::count_if(token.begin(), token.end(), [](char c) { return c == '~' || c == '/'; }));
-  size_t size = 1 + token.size() + escapes;
+  size_t size = 1 + EscapedSize(token);
   text_.insert(pointer_size_, size, '/');  // opens the gap, its first byte already the '/'
-  char* out = text_.data() + pointer_size_ + 1;
-  if (escapes == 0) {
-    std::copy(token.begin(), token.end(), out);  // the usual case: nothing to escape
-  } else {
-    for (char c : token) {
-      if (c == '~' || c == '/') {
-        *out++ = '~';
-        *out++ = c == '~' ? '0' : '1';
-      } else {
-        *out++ = c;
-      }
-    }
-  }
+  WriteEscaped(token, size - 1, text_.data() + pointer_size_ + 1);
   pointer_size_ += size;
 }
 
@@ -85,17 +93,8 @@ Path Path::Append() && {
 }
 
 std::string EscapePointerToken(std::string_view token) {
-  std::string out;
-  out.reserve(token.size());
-  for (char c : token) {
-    if (c == '~') {
-      out += "~0";
-    } else if (c == '/') {
-      out += "~1";
-    } else {
-      out += c;
-    }
-  }
+  std::string out(EscapedSize(token), '\0');
+  WriteEscaped(token, out.size(), out.data());
   return out;
 }
 
