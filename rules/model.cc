@@ -11,6 +11,7 @@ std::string_view KindName(Kind kind) {
     case Kind::kReplicaSet: return "ReplicaSet";
     case Kind::kJob: return "Job";
     case Kind::kCronJob: return "CronJob";
+    case Kind::kReplicationController: return "ReplicationController";
     case Kind::kService: return "Service";
     case Kind::kOther: break;
   }
@@ -53,6 +54,7 @@ bool IsWorkload(Kind kind) {
     case Kind::kReplicaSet:
     case Kind::kJob:
     case Kind::kCronJob:
+    case Kind::kReplicationController:
       return true;
     default:
       return false;

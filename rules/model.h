@@ -30,13 +30,14 @@ enum class Kind {
   kReplicaSet,
   kJob,
   kCronJob,
+  kReplicationController,
   kService,
 };
 
 // Every kind seiguard can judge, in declaration order.
 inline constexpr Kind kJudgeableKinds[] = {Kind::kPod,       Kind::kDeployment, Kind::kStatefulSet,
                                            Kind::kDaemonSet, Kind::kReplicaSet, Kind::kJob,
-                                           Kind::kCronJob,   Kind::kService};
+                                           Kind::kCronJob,   Kind::kReplicationController, Kind::kService};
 
 // "Pod", "StatefulSet", ...; "" for kOther.
 std::string_view KindName(Kind kind);

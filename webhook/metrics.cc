@@ -10,8 +10,9 @@ namespace {
 constexpr std::array<std::string_view, 2> kEndpointNames = {"validate", "mutate"};
 constexpr std::array<std::string_view, 5> kOperationNames = {"CREATE", "UPDATE", "DELETE",
                                                              "CONNECT", "other"};
-constexpr std::array<std::string_view, 9> kKindNames = {
-    "Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Service", "other"};
+constexpr std::array<std::string_view, 10> kKindNames = {
+    "Pod",     "Deployment",            "StatefulSet", "DaemonSet", "ReplicaSet", "Job",
+    "CronJob", "ReplicationController", "Service",     "other"};
 constexpr std::array<Decision, 5> kDecisionValues = {Decision::kSkipped, Decision::kAllowed,
                                                      Decision::kPatched, Decision::kDenied,
                                                      Decision::kError};
