@@ -1,6 +1,7 @@
 #include "rules/decode.h"
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -30,10 +31,12 @@ std::string_view TypeWord(element_type t) {
 class Decoder {
  public:
   StatusOr<Object> Run(element root, Kind kind);
+  const std::string& ErrorPointer() const { return error_pointer_; }
 
  private:
   Status Fail(std::string_view what) {
     Path path = trail_.ToPath();
+    error_pointer_ = std::string(path.Pointer());
     std::string where(path.Dotted());
     return Status::Error((where.empty() ? std::string("object") : where) + ": " + std::string(what));
   }
@@ -104,13 +107,21 @@ class Decoder {
     return Status();
   }
 
-  // An int32 field: integers only (no 8443.0, no "8443"), no silent truncation.
+  // An int32 field: a number with an integral value ("8443" is not one), no
+  // silent truncation. 8443.0 and 8.443e3 count: kubectl holds manifest
+  // numbers as float64 and sends them as 8443, so that is what a cluster
+  // gets from such a manifest (the API server itself never sends them).
   Status Int32(element e, int64_t* out) {
     int64_t v = 0;
     if (e.type() == element_type::INT64) {
       v = e.get_int64().value_unsafe();
     } else if (e.type() == element_type::UINT64) {
       return Fail("integer out of range");
+    } else if (e.type() == element_type::DOUBLE) {
+      double d = e.get_double().value_unsafe();
+      if (d != std::floor(d)) return Fail("expected an integer, got a fractional number");
+      if (d < INT32_MIN || d > INT32_MAX) return Fail("integer out of range");
+      v = static_cast<int64_t>(d);
     } else {
       return TypeError(e, "an integer");
     }
@@ -160,6 +171,7 @@ class Decoder {
   Status ServiceSpec(element e, seiguard::ServiceSpec* svc);
 
   Trail trail_;
+  std::string error_pointer_;
 };
 
 Status Decoder::Meta(element e, ObjectMeta* meta) {
@@ -186,12 +198,18 @@ Status Decoder::Meta(element e, ObjectMeta* meta) {
         }
         return CheckUniqueLabels(*meta);
       }
-      case 4: {
-        static constexpr std::string_view kMirror[] = {"kubernetes.io/config.mirror"};
-        return Fields(v, kMirror, [&](size_t, element) {
-          meta->mirror = true;
-          return Status();
-        });
+      case 4: {  // map[string]string: every value a string, as the API server decodes it
+        if (v.type() != element_type::OBJECT) return TypeError(v, "an object");
+        for (dom::key_value_pair kv : dom::object(v)) {
+          if (kv.value.type() == element_type::NULL_VALUE) continue;
+          trail_.PushKey(kv.key);
+          std::string_view text;
+          Status s = String(kv.value, &text);
+          if (!s.ok()) return s;
+          trail_.Pop();
+          if (kv.key == "kubernetes.io/config.mirror") meta->mirror = true;
+        }
+        return Status();
       }
       default:
         return ItemsInto(v, &meta->owners, [&](size_t, element item, OwnerReference& o) -> Status {
@@ -369,7 +387,12 @@ StatusOr<Object> Decoder::Run(element root, Kind kind) {
 
 }  // namespace
 
-StatusOr<Object> DecodeObject(element root, Kind kind) { return Decoder().Run(root, kind); }
+StatusOr<Object> DecodeObject(element root, Kind kind, std::string* error_pointer) {
+  Decoder decoder;
+  StatusOr<Object> obj = decoder.Run(root, kind);
+  if (!obj.ok() && error_pointer != nullptr) *error_pointer = decoder.ErrorPointer();
+  return obj;
+}
 
 Kind KindOf(element root) {
   std::string_view api_version, kind;

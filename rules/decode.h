@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include <simdjson.h>
@@ -26,8 +27,9 @@ namespace seiguard {
 inline constexpr size_t kMaxJsonDepth = 64;
 
 // Decodes `root` as an object of `kind` (Pod, a workload, Service). For
-// Kind::kOther only metadata is decoded.
-StatusOr<Object> DecodeObject(simdjson::dom::element root, Kind kind);
+// Kind::kOther only metadata is decoded. On failure, `error_pointer` (when
+// given) receives the JSON Pointer of the value at fault ("" for the root).
+StatusOr<Object> DecodeObject(simdjson::dom::element root, Kind kind, std::string* error_pointer = nullptr);
 
 // Reads "apiVersion" and "kind" of an object and maps them to a Kind
 // (kOther when absent or not judged).

@@ -194,9 +194,9 @@ StatusOr<Policy> PolicyFromJson(const json& doc, std::string_view source) {
             if (KindName(c) == n) kind = c;
           }
           if (kind == Kind::kOther) {
-            r.Error("scope.kinds", "unknown kind \"" + n +
-                                       "\" (known: Pod, Deployment, StatefulSet, DaemonSet, "
-                                       "ReplicaSet, Job, CronJob, Service)");
+            std::string known;
+            for (Kind c : kJudgeableKinds) known += (known.empty() ? "" : ", ") + std::string(KindName(c));
+            r.Error("scope.kinds", "unknown kind \"" + n + "\" (known: " + known + ")");
           } else {
             p.kinds.push_back(kind);
           }
@@ -218,6 +218,9 @@ StatusOr<Policy> PolicyFromJson(const json& doc, std::string_view source) {
         }
         std::optional<Action> action;
         if (value.is_string()) action = ActionFromName(value.get<std::string>());
+        // An unquoted off is the boolean false in YAML 1.1, which is how a
+        // policy file is read (as kubectl reads manifests): it means off.
+        if (value.is_boolean() && !value.get<bool>()) action = Action::kOff;
         const RuleInfo& info = Rule(*id);
         if (!action.has_value()) {
           r.Error("rules." + name, std::string("must be one of deny, warn, off") +

@@ -29,4 +29,37 @@ std::string Base64Encode(std::string_view data) {
   return out;
 }
 
+bool Base64Decode(std::string_view text, std::string* out) {
+  out->clear();
+  uint32_t quad = 0;
+  int have = 0, padding = 0;
+  for (char c : text) {
+    if (c == '\n' || c == '\r') continue;
+    int v;
+    if (c >= 'A' && c <= 'Z') v = c - 'A';
+    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
+    else if (c >= '0' && c <= '9') v = c - '0' + 52;
+    else if (c == '+') v = 62;
+    else if (c == '/') v = 63;
+    else if (c == '=' && have >= 2) v = -1;
+    else return false;
+    if (v < 0) {
+      ++padding;
+      v = 0;
+    } else if (padding > 0) {
+      return false;  // data after padding
+    }
+    quad = (quad << 6) | static_cast<uint32_t>(v);
+    if (++have < 4) continue;
+    out->push_back(static_cast<char>(quad >> 16));
+    if (padding < 2) out->push_back(static_cast<char>(quad >> 8));
+    if (padding < 1) out->push_back(static_cast<char>(quad));
+    if (padding > 0 && padding > 2) return false;
+    quad = 0;
+    have = 0;
+    if (padding > 0) padding = 100;  // nothing may follow a padded quad
+  }
+  return have == 0;
+}
+
 }  // namespace seiguard

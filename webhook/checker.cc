@@ -41,6 +41,26 @@ std::vector<std::pair<std::string, dom::element>> ObjectsOf(dom::element root) {
   return objects;
 }
 
+// An object kubectl would send: it names its apiVersion and kind.
+bool IsKubernetesObject(dom::element root) {
+  std::string_view s;
+  return !root["apiVersion"].get(s) && !root["kind"].get(s);
+}
+
+// What to do about a YAML value that is not a string where one belongs: the
+// usual cause is an unquoted yes, on, 0755 or 1e3, which kubectl reads as a
+// boolean or a number.
+std::string YamlTypeHint(const std::string& message) {
+  for (const char* got : {"expected a string, got a boolean", "expected a string, got an integer",
+                          "expected a string, got a number"}) {
+    if (message.find(got) != std::string::npos) {
+      return " (kubectl reads an unquoted yes, no, on, off, 0755 or 1e3 as a boolean or a number: "
+             "quote the value)";
+    }
+  }
+  return "";
+}
+
 }  // namespace
 
 size_t CheckReport::Count(Severity s) const {
@@ -74,21 +94,35 @@ CheckReport Check(const ManifestSet& manifests, const Policy& policy) {
     enum class Slot { kObject, kFinding, kError };
     std::vector<TokenPath> paths;
     std::vector<std::pair<Slot, size_t>> slots;
+    auto add_error = [&](const TokenPath& base, const std::string& pointer, const std::string& kind,
+                         const std::string& message, bool yaml) {
+      TokenPath at = base;
+      for (std::string& t : PointerTokens(pointer)) at.push_back(std::move(t));
+      slots.emplace_back(Slot::kError, report.errors.size());
+      paths.push_back(std::move(at));
+      report.errors.push_back({doc.file, 0, 0, "cannot decode the " + kind + ": " + message + (yaml ? YamlTypeHint(message) : "")});
+    };
     for (auto& [prefix, element] : objects) {
       Kind kind = KindOf(element);
+      TokenPath base = PointerTokens(prefix);
+      std::string error_pointer;
       if (!policy.Judges(kind)) {
         ++report.skipped[StringField(element, "kind")];
+        // kubectl (and every API server) refuses an object whose metadata has
+        // a value of the wrong type, whatever its kind: so does check.
+        if (IsKubernetesObject(element)) {
+          if (StatusOr<Object> meta = DecodeObject(element, Kind::kOther, &error_pointer); !meta.ok()) {
+            add_error(base, error_pointer, StringField(element, "kind"), meta.status().message(), doc.yaml);
+          }
+        }
         continue;
       }
-      TokenPath base = PointerTokens(prefix);
       CheckedObject checked{doc.file, doc.index, prefix.empty() ? "" : "items[" + prefix.substr(7) + "]",
                             std::string(KindName(kind)), StringField(element, "metadata", "namespace"),
                             StringField(element, "metadata", "name"), 0, 0, {}};
-      StatusOr<Object> obj = DecodeObject(element, kind);
+      StatusOr<Object> obj = DecodeObject(element, kind, &error_pointer);
       if (!obj.ok()) {
-        slots.emplace_back(Slot::kError, report.errors.size());
-        paths.push_back(base);
-        report.errors.push_back({doc.file, 0, 0, "cannot decode the " + checked.kind + ": " + obj.status().message()});
+        add_error(base, error_pointer, checked.kind, obj.status().message(), doc.yaml);
         continue;
       }
       size_t object_index = report.objects.size();
@@ -123,29 +157,39 @@ CheckReport Check(const ManifestSet& manifests, const Policy& policy) {
   return report;
 }
 
+nlohmann::json FixPatch(const ManifestDocument& doc, const Policy& policy) {
+  nlohmann::json ops = nlohmann::json::array();
+  JsonParser parser;
+  auto root = parser.Parse(doc.Json());
+  if (!root.ok()) return ops;
+  for (auto& [prefix, element] : ObjectsOf(*root)) {
+    Kind kind = KindOf(element);
+    if (!policy.Judges(kind)) continue;
+    StatusOr<Object> obj = DecodeObject(element, kind);
+    if (!obj.ok()) continue;
+    std::string ns = StringField(element, "metadata", "namespace");
+    Evaluation eval = Evaluate(Request{Operation::kCreate, &*obj, nullptr, ns}, policy, Mode::kFix);
+    for (nlohmann::json& op : PatchToJson(eval.patch)) {
+      op["path"] = prefix + op["path"].get<std::string>();
+      ops.push_back(std::move(op));
+    }
+  }
+  return ops;
+}
+
 std::string FixedYaml(const ManifestSet& manifests, const Policy& policy) {
   using ordered = nlohmann::ordered_json;
   std::string out;
-  JsonParser parser;
   for (const ManifestDocument& doc : manifests.documents) {
     ordered value = ordered::parse(doc.Json(), nullptr, false);
-    auto root = parser.Parse(doc.Json());
-    if (value.is_discarded() || !root.ok()) continue;
-    for (auto& [prefix, element] : ObjectsOf(*root)) {
-      Kind kind = KindOf(element);
-      if (!policy.Judges(kind)) continue;
-      StatusOr<Object> obj = DecodeObject(element, kind);
-      if (!obj.ok()) continue;
-      std::string ns = StringField(element, "metadata", "namespace");
-      Evaluation eval = Evaluate(Request{Operation::kCreate, &*obj, nullptr, ns}, policy, Mode::kFix);
-      if (eval.patch.empty()) continue;
-      ordered patch = ordered::parse(PatchToJson(eval.patch).dump());
-      ordered& target = value[ordered::json_pointer(prefix)];
-      // The engine never emits a patch that cannot apply (tested, fuzzed);
-      // should one slip through, the document is printed unfixed and the
-      // re-check reports what remains, rather than the run dying.
+    if (value.is_discarded()) continue;  // not reached: the reader validated every document
+    nlohmann::json patch = FixPatch(doc, policy);
+    // The engine never emits a patch that cannot apply (tested, fuzzed);
+    // should one slip through, the document is printed unfixed and the
+    // re-check reports what remains, rather than the run dying.
+    if (!patch.empty()) {
       try {
-        target = target.patch(patch);
+        value = value.patch(ordered::parse(patch.dump()));
       } catch (const std::exception&) {
       }
     }

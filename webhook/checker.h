@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "rules/engine.h"
 #include "rules/finding.h"
 #include "rules/policy.h"
@@ -45,9 +47,15 @@ struct CheckReport {
 // Judges every document. Decode errors are reported as errors of the file.
 CheckReport Check(const ManifestSet& manifests, const Policy& policy);
 
-// `--fix`: each document with every patch applied (injections and
-// remediation), as YAML documents separated by "---". Documents that do not
-// parse are left out (they are in the report's errors).
+// The JSON Patch `--fix` applies to one document (injections and
+// remediation of every judged object in it), with paths from the document's
+// root (a List's objects under /items/N).
+nlohmann::json FixPatch(const ManifestDocument& doc, const Policy& policy);
+
+// `--fix`: each document with its FixPatch applied, as YAML documents
+// separated by "---": values as kubectl read them, so aliases and merge keys
+// come out expanded and comments are not kept. The caller prints nothing
+// when the manifests had errors (their documents are not in the set).
 std::string FixedYaml(const ManifestSet& manifests, const Policy& policy);
 
 }  // namespace seiguard

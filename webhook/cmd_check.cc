@@ -35,6 +35,13 @@ int RunCheck(const CheckOptions& opt) {
   }
   ManifestSet manifests = ReadManifests(opt.paths);
   if (opt.fix) {
+    // Half a stream is worse than none: with a document unreadable, nothing
+    // is printed (a redirect must not replace a file with part of it).
+    if (!manifests.errors.empty()) {
+      CheckReport report = Check(manifests, *policy);
+      std::cerr << TextReport(report) << "seiguard check: --fix printed nothing: fix the errors above first\n";
+      return kExitUsage;
+    }
     std::string text = FixedYaml(manifests, *policy);
     std::cout << text;
     // What the fix could not resolve (conflicts, gRPC probes), judged again
@@ -42,7 +49,7 @@ int RunCheck(const CheckOptions& opt) {
     ManifestSet fixed;
     fixed.files = manifests.files;
     fixed.errors = manifests.errors;
-    ParseManifestText("<fixed>", text, false, &fixed);
+    ParseManifestText("<fixed>", text, &fixed);
     CheckReport after = Check(fixed, *policy);
     std::cerr << TextReport(after);
     if (!after.errors.empty()) return kExitUsage;

@@ -23,6 +23,7 @@ Runner SetupRules(CLI::App& app);
 Runner SetupPolicy(CLI::App& app);
 Runner SetupServe(CLI::App& app);
 Runner SetupCheck(CLI::App& app);
+Runner SetupRead(CLI::App& app);
 Runner SetupVap(CLI::App& app);
 
 }  // namespace seiguard

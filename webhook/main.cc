@@ -19,7 +19,7 @@ int main(int argc, char** argv) {
       "seiguard"};
   app.set_version_flag("--version", SEIGUARD_VERSION);
   app.require_subcommand(1);
-  std::vector<Runner> runners = {SetupServe(app), SetupCheck(app), SetupReview(app),
+  std::vector<Runner> runners = {SetupServe(app), SetupCheck(app), SetupRead(app), SetupReview(app),
                                  SetupRules(app), SetupPolicy(app), SetupVap(app)};
   try {
     app.parse(argc, argv);

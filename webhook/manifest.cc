@@ -24,15 +24,25 @@ bool IsManifestFile(const fs::path& p) {
   return ext == ".yaml" || ext == ".yml" || ext == ".json";
 }
 
-bool LooksLikeJson(std::string_view text) {
-  size_t i = text.find_first_not_of(" \t\r\n");
-  if (i != std::string_view::npos && text.compare(i, 3, "\xEF\xBB\xBF") == 0) i += 3;
-  return i != std::string_view::npos && (text[i] == '{' || text[i] == '[');
+// Go's unicode.IsSpace for the characters a manifest may start with.
+size_t SpaceAt(std::string_view t, size_t i) {
+  unsigned char c = static_cast<unsigned char>(t[i]);
+  if (c == ' ' || (c >= '\t' && c <= '\r')) return 1;
+  if (c == 0xC2 && i + 1 < t.size() && (t[i + 1] == '\x85' || t[i + 1] == '\xA0')) return 2;  // NEL, NBSP
+  return 0;
 }
 
-// A line that starts a new YAML document: "---" alone or followed by a blank.
-bool IsDocumentMarker(std::string_view line) {
-  return line.rfind("---", 0) == 0 && (line.size() == 3 || line[3] == ' ' || line[3] == '\t' || line[3] == '\r');
+// kubectl sniffs the first 4 KiB of a stream: JSON when the first non-blank
+// character there is '{'.
+bool StartsAsJson(std::string_view text) {
+  std::string_view head = text.substr(0, 4096);
+  size_t i = 0;
+  while (i < head.size()) {
+    size_t n = SpaceAt(head, i);
+    if (n == 0) break;
+    i += n;
+  }
+  return i < head.size() && head[i] == '{';
 }
 
 // "12:3: message" -> position and the rest.
@@ -52,48 +62,153 @@ ManifestError ErrorAt(const std::string& file, const std::string& message, size_
   return e;
 }
 
-void ParseYaml(const std::string& file, std::string_view text, ManifestSet* out) {
-  // Cut at document markers; a document that fails to parse does not hide
-  // the ones after it.
-  size_t pos = 0, line = 1, chunk_start = 0, chunk_line = 1;
+// 1-based line and column of `offset` in `text`, counting from `first_line`.
+std::pair<size_t, size_t> LineColumn(std::string_view text, size_t offset, size_t first_line = 1) {
+  size_t line = first_line, start = 0;
+  for (size_t i = 0; i < offset; ++i) {
+    if (text[i] == '\n') ++line, start = i + 1;
+  }
+  return {line, offset - start + 1};
+}
+
+// kubectl's YAMLReader: a stream is cut at lines that start with "---"
+// followed by nothing but blanks or a comment; each chunk is one document
+// (its first YAML document, as sigs.k8s.io/yaml reads only that one). A line
+// starting with "---" followed by anything else stops the stream with an
+// error, as it stops kubectl.
+void ParseYaml(const std::string& file, std::string_view text, size_t first_line, ManifestSet* out) {
+  size_t pos = 0, line = first_line, chunk_start = 0, chunk_line = first_line;
   size_t index = 0;
   auto flush = [&](size_t end) {
     std::string_view chunk = text.substr(chunk_start, end - chunk_start);
-    if (chunk.find_first_not_of(" \t\r\n") == std::string_view::npos) return;
-    auto docs = YamlToJson(chunk, chunk_line);
+    if (chunk.empty()) return;
+    // kubectl's line reader ends every line with a newline, the last one of
+    // a file too; a block scalar there keeps it ("|" clips to one).
+    std::string terminated;
+    if (chunk.back() != '\n') chunk = terminated.assign(chunk).append("\n");
+    auto docs = YamlToJson(chunk, chunk_line, 1);
     if (!docs.ok()) {
       out->errors.push_back(ErrorAt(file, docs.status().message(), chunk_line));
       ++index;
       return;
     }
     for (YamlDocument& d : *docs) {
-      if (d.json == "null") continue;  // an empty document: "---" with nothing after it
+      if (d.json == "null") continue;  // empty, only comments, or null: kubectl skips it
       out->documents.push_back(
-          {file, index++, d.line, true, std::string(chunk), std::move(d.json), chunk_line, std::move(d.marks)});
+          {file, index++, d.line, true, std::string(chunk), std::move(d.json), chunk_line, 1, std::move(d.marks)});
     }
   };
-  while (pos <= text.size()) {
+  while (pos < text.size()) {
     size_t eol = text.find('\n', pos);
-    std::string_view l = text.substr(pos, eol == std::string_view::npos ? std::string_view::npos : eol - pos);
-    if (IsDocumentMarker(l) && pos != chunk_start) {
+    size_t next = eol == std::string_view::npos ? text.size() : eol + 1;
+    std::string_view l = text.substr(pos, next - pos);
+    if (l.substr(0, 3) == "---") {
+      size_t i = 3;
+      while (i < l.size() && SpaceAt(l, i) > 0) i += SpaceAt(l, i);
+      if (i < l.size() && l[i] != '#') {
+        std::string rest(l.substr(3));
+        while (!rest.empty() && (rest.back() == '\n' || rest.back() == '\r')) rest.pop_back();
+        out->errors.push_back({file, line, 4,
+                               "invalid document separator \"---" + rest +
+                                   "\": kubectl takes only \"---\" followed by blanks or a comment, and "
+                                   "stops reading the file here"});
+        return;
+      }
       flush(pos);
-      chunk_start = pos;
-      chunk_line = line;
+      chunk_start = next;
+      chunk_line = line + 1;
     }
-    if (eol == std::string_view::npos) break;
-    pos = eol + 1;
+    pos = next;
     ++line;
   }
   flush(text.size());
 }
 
+// The end of the JSON value starting at `p` (a bracket, string or literal),
+// or npos when the text ends first. Validity is the parser's to judge.
+size_t JsonValueEnd(std::string_view t, size_t p) {
+  if (t[p] == '"' || t[p] == '{' || t[p] == '[') {
+    int depth = 0;
+    for (size_t i = p; i < t.size(); ++i) {
+      char c = t[i];
+      if (c == '"') {
+        for (++i; i < t.size() && t[i] != '"'; ++i) {
+          if (t[i] == '\\') ++i;
+        }
+        if (i >= t.size()) return std::string_view::npos;
+        if (depth == 0) return i + 1;
+      } else if (c == '{' || c == '[') {
+        ++depth;
+      } else if ((c == '}' || c == ']') && --depth == 0) {
+        return i + 1;
+      }
+    }
+    return std::string_view::npos;
+  }
+  size_t i = p;
+  while (i < t.size() && std::strchr(" \t\r\n{}[],:\"", t[i]) == nullptr) ++i;
+  return i;
+}
+
+// kubectl's YAMLOrJSONDecoder on a stream that starts with '{': JSON values
+// one after another; when one fails to decode before a second value was read,
+// the rest of the stream (from the end of the last good value, blanks up to
+// the first newline dropped) is read as YAML.
+void ParseJsonStream(const std::string& file, std::string_view text, ManifestSet* out) {
+  JsonParser parser;
+  size_t pos = 0, consumed = 0, count = 0;
+  for (;;) {
+    while (pos < text.size() && std::strchr(" \t\r\n", text[pos]) != nullptr) ++pos;
+    if (pos >= text.size()) return;
+    size_t end = JsonValueEnd(text, pos);
+    bool good = end != std::string_view::npos && end > pos && parser.Parse(text.substr(pos, end - pos)).ok();
+    if (!good) {
+      if (count > 1) {
+        auto [line, column] = LineColumn(text, pos);
+        std::string_view bad = text.substr(pos, end == std::string_view::npos ? text.size() - pos : end - pos);
+        out->errors.push_back(
+            JsonErrorAt(file, bad, "invalid JSON value after " + std::to_string(count) + " JSON documents"));
+        out->errors.back().line += line - 1;
+        if (out->errors.back().line == line) out->errors.back().column += column - 1;
+        return;
+      }
+      break;
+    }
+    auto [line, column] = LineColumn(text, pos);
+    std::string_view value = text.substr(pos, end - pos);
+    if (value != "null") {
+      out->documents.push_back({file, count, line, false, std::string(value), {}, line, column, {}});
+    }
+    ++count;
+    consumed = pos = end;
+  }
+  size_t rest = consumed;
+  while (rest < text.size()) {
+    size_t n = SpaceAt(text, rest);
+    if (n == 0) break;
+    rest += n;
+    if (text[rest - 1] == '\n') break;
+  }
+  size_t docs_before = out->documents.size(), errors_before = out->errors.size();
+  ParseYaml(file, text.substr(rest), LineColumn(text, rest).first, out);
+  for (size_t i = docs_before; i < out->documents.size(); ++i) out->documents[i].index += count;
+  // When the first document after the turn fails as YAML too, kubectl names
+  // the JSON error; both are said here.
+  if (out->errors.size() > errors_before &&
+      (out->documents.size() == docs_before || out->errors[errors_before].line <= out->documents[docs_before].line)) {
+    ManifestError& e = out->errors[errors_before];
+    std::string_view bad = text.substr(pos);
+    auto parsed = parser.Parse(bad.substr(0, std::min(bad.size(), JsonValueEnd(text, pos) - pos)));
+    e.message = "invalid JSON" + (parsed.ok() ? std::string() : " (" + parsed.status().message() + ")") +
+                ", and not YAML either: " + e.message;
+  }
+}
+
 }  // namespace
 
-void ParseManifestText(const std::string& file, std::string_view text, bool json, ManifestSet* out) {
-  if (!json) return ParseYaml(file, text, out);
-  // JSON: one document, parsed once, by the checker (JsonErrorAt explains a
-  // syntax error).
-  out->documents.push_back({file, 0, 1, false, std::string(text), {}});
+void ParseManifestText(const std::string& file, std::string_view text, ManifestSet* out) {
+  if (StartsAsJson(text)) return ParseJsonStream(file, text, out);
+  ParseYaml(file, text, 1, out);
 }
 
 ManifestError JsonErrorAt(const std::string& file, std::string_view text, const std::string& message) {
@@ -111,14 +226,14 @@ ManifestError JsonErrorAt(const std::string& file, std::string_view text, const 
 
 ManifestSet ReadManifests(const std::vector<std::string>& paths) {
   ManifestSet out;
-  auto read_file = [&](const std::string& path, bool by_extension_json) {
+  auto read_file = [&](const std::string& path) {
     ++out.files;
     auto text = ReadFileLimited(path, kMaxManifestBytes);
     if (!text.ok()) {
       out.errors.push_back({path, 0, 0, text.status().message().substr(path.size() + 2)});
       return;
     }
-    ParseManifestText(path, *text, by_extension_json || LooksLikeJson(*text), &out);
+    ParseManifestText(path, *text, &out);
   };
   for (const std::string& path : paths) {
     if (path == "-") {
@@ -128,7 +243,7 @@ ManifestSet ReadManifests(const std::vector<std::string>& paths) {
         out.errors.push_back({"<stdin>", 0, 0, text.status().message()});
         continue;
       }
-      ParseManifestText("<stdin>", *text, LooksLikeJson(*text), &out);
+      ParseManifestText("<stdin>", *text, &out);
       continue;
     }
     std::error_code ec;
@@ -138,7 +253,7 @@ ManifestSet ReadManifests(const std::vector<std::string>& paths) {
       continue;
     }
     if (!fs::is_directory(st)) {
-      read_file(path, fs::path(path).extension() == ".json");
+      read_file(path);
       continue;
     }
     // Directory symlinks are not followed: a link loop cannot trap the walk.
@@ -149,7 +264,7 @@ ManifestSet ReadManifests(const std::vector<std::string>& paths) {
     }
     if (ec) out.errors.push_back({path, 0, 0, "cannot list: " + ec.message()});
     std::sort(files.begin(), files.end());
-    for (const fs::path& f : files) read_file(f.string(), f.extension() == ".json");
+    for (const fs::path& f : files) read_file(f.string());
   }
   return out;
 }
@@ -299,7 +414,8 @@ std::vector<TextPosition> Locate(const ManifestDocument& doc, const std::vector<
   auto position = [&](size_t offset) -> TextPosition {
     if (!doc.yaml) {
       size_t line = std::upper_bound(line_starts.begin(), line_starts.end(), offset) - line_starts.begin();
-      return {line, offset - line_starts[line - 1] + 1};
+      size_t column = offset - line_starts[line - 1] + 1;
+      return {line + doc.source_line - 1, line == 1 ? column + doc.source_column - 1 : column};
     }
     auto it = std::lower_bound(doc.marks.begin(), doc.marks.end(), offset,
                                [](const NodeMark& m, size_t o) { return m.json_offset < o; });

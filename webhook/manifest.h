@@ -1,7 +1,15 @@
 // Reading manifests for `seiguard check`: files, directories (recursive;
-// *.yaml, *.yml, *.json), or "-" for standard input. YAML streams are cut at
-// their document markers first, so that a syntax error in one document is
-// reported with its line and column and the others are still checked.
+// *.yaml, *.yml, *.json), or "-" for standard input, each read as
+// `kubectl apply -f` reads it (k8s.io/apimachinery's YAMLOrJSONDecoder),
+// whatever its name:
+//   - a stream whose first non-blank character is '{' is a series of JSON
+//     values; when one fails before a second was read, the rest is YAML;
+//   - a YAML stream is cut at lines that start with "---" followed by blanks
+//     or a comment ("---" followed by anything else is an error that ends the
+//     file); each chunk is one document, converted by yaml_json.h;
+//   - empty documents and null are skipped (an empty file has no objects).
+// A document that fails is reported with its line and column, and the others
+// are still checked.
 #ifndef SEIGUARD_WEBHOOK_MANIFEST_H_
 #define SEIGUARD_WEBHOOK_MANIFEST_H_
 
@@ -21,7 +29,8 @@ struct ManifestDocument {
   bool yaml = true;
   std::string source;  // the document's own text, for locating findings
   std::string json;    // the document as JSON (for JSON input: empty, use source)
-  size_t source_line = 1;  // line of the file where `source` begins
+  size_t source_line = 1;    // line of the file where `source` begins
+  size_t source_column = 1;  // and the column (a JSON value may start mid-line)
   std::vector<NodeMark> marks;  // YAML: where each JSON value came from
 
   const std::string& Json() const { return yaml ? json : source; }
@@ -46,8 +55,7 @@ inline constexpr size_t kMaxManifestBytes = 256u << 20;
 ManifestSet ReadManifests(const std::vector<std::string>& paths);
 
 // Splits `text` into documents and converts them; used for files and stdin.
-// JSON text is taken as one document, parsed later by the checker.
-void ParseManifestText(const std::string& file, std::string_view text, bool json, ManifestSet* out);
+void ParseManifestText(const std::string& file, std::string_view text, ManifestSet* out);
 
 // A JSON syntax error of `text`, with the line and column where it breaks.
 ManifestError JsonErrorAt(const std::string& file, std::string_view text, const std::string& message);

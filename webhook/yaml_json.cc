@@ -2,273 +2,172 @@
 
 #include <yaml.h>
 
-#include <cctype>
-#include <cerrno>
-#include <cmath>
-#include <cstdio>
-#include <cstdlib>
-#include <map>
 #include <memory>
+#include <unordered_map>
 
 #include "rules/decode.h"
 #include "webhook/json_text.h"
+#include "webhook/yaml_scalar.h"
 
 namespace seiguard {
 namespace {
 
-// Aliases may repeat text; past this many bytes of expansion the input is
-// refused rather than allowed to grow memory without bound.
-constexpr size_t kMaxAliasBytes = 16u << 20;
+// Aliases may repeat text; past this many bytes of JSON the input is refused
+// rather than allowed to grow memory without bound.
+constexpr size_t kMaxJsonBytes = 16u << 20;
 
-bool AllDigits(std::string_view s, int base) {
-  if (s.empty()) return false;
-  for (char c : s) {
-    bool ok = base == 16 ? std::isxdigit(static_cast<unsigned char>(c))
-                         : (c >= '0' && c < static_cast<char>('0' + base));
-    if (!ok) return false;
-  }
-  return true;
-}
-
-bool IsFloat(std::string_view s) {
-  size_t i = 0;
-  if (i < s.size() && (s[i] == '-' || s[i] == '+')) ++i;
-  size_t digits = 0;
-  while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i, ++digits;
-  if (i < s.size() && s[i] == '.') {
-    ++i;
-    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i, ++digits;
-  }
-  if (digits == 0) return false;
-  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
-    ++i;
-    if (i < s.size() && (s[i] == '-' || s[i] == '+')) ++i;
-    size_t exp = 0;
-    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i, ++exp;
-    if (exp == 0) return false;
-  }
-  return i == s.size();
-}
-
-// Appends a plain scalar typed by the YAML 1.2 core schema.
-void AppendPlain(std::string& out, std::string_view s) {
-  if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") {
-    out += "null";
-    return;
-  }
-  if (s == "true" || s == "True" || s == "TRUE") {
-    out += "true";
-    return;
-  }
-  if (s == "false" || s == "False" || s == "FALSE") {
-    out += "false";
-    return;
-  }
-  std::string_view body = s;
-  bool negative = false;
-  if (!body.empty() && (body[0] == '-' || body[0] == '+')) negative = body[0] == '-', body.remove_prefix(1);
-  int base = 0;
-  std::string_view digits;
-  if (AllDigits(body, 10)) {
-    base = 10, digits = body;
-  } else if (s.size() > 2 && s[0] == '0' && s[1] == 'o' && AllDigits(s.substr(2), 8)) {
-    base = 8, digits = s.substr(2);
-  } else if (s.size() > 2 && s[0] == '0' && s[1] == 'x' && AllDigits(s.substr(2), 16)) {
-    base = 16, digits = s.substr(2);
-  }
-  if (base != 0) {
-    errno = 0;
-    std::string text(digits);
-    unsigned long long v = std::strtoull(text.c_str(), nullptr, base);
-    if (errno == 0 && v <= (negative ? 9223372036854775808ull : 9223372036854775807ull)) {
-      if (negative && v != 0) out += '-';
-      out += std::to_string(v);
-      return;
-    }
-    AppendJsonString(out, s);  // beyond int64: keep the text
-    return;
-  }
-  if (IsFloat(s)) {
-    double d = std::strtod(std::string(s).c_str(), nullptr);
-    if (std::isfinite(d)) {
-      char buf[32];
-      std::snprintf(buf, sizeof buf, "%.17g", d);
-      std::string_view b(buf);
-      out += b;
-      if (b.find_first_of(".eE") == std::string_view::npos) out += ".0";
-      return;
-    }
-  }
-  AppendJsonString(out, s);  // .inf, .nan and everything else: a string
-}
-
-struct Frame {
-  bool mapping = false;
-  size_t count = 0;          // items (sequence) or keys (mapping) so far
-  bool expect_key = true;    // mapping: the next scalar is a key
-  // The keys seen, as (hash, offset, length) of their JSON text in the output:
-  // equal keys have equal JSON text. No allocation per key.
-  struct Key {
-    uint64_t hash;
-    uint32_t offset, length;
-  };
-  std::vector<Key> keys;
+struct Node {
+  enum class Type : uint8_t { kScalar, kSequence, kMapping, kAlias };
+  Type type = Type::kScalar;
+  bool plain = false;  // scalar: unquoted
+  uint32_t line = 0, column = 0;  // 1-based, in the file
+  uint32_t text = 0, text_len = 0;  // scalar: value; alias: anchor name (in pool_)
+  uint32_t tag = 0, tag_len = 0;    // in pool_
+  uint32_t kids = 0, kid_count = 0;  // in kids_: items, or key, value, key, value...
+  uint32_t target = 0;               // alias: the anchored node
 };
 
-uint64_t Fnv1a(std::string_view s) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
-  return h;
+// One entry of a mapping being built: its key as JSON text and its value.
+struct Entry {
+  std::string key;   // JSON string literal
+  uint32_t value;    // node
+  uint64_t setter;   // the Collect call whose literal key set it last
+};
+
+// go-yaml v2's limit on documents made mostly of alias expansion.
+double AllowedAliasRatio(double decodes) {
+  constexpr double kLow = 400000, kHigh = 4000000;
+  if (decodes <= kLow) return 0.99;
+  if (decodes >= kHigh) return 0.10;
+  return 0.99 - 0.89 * ((decodes - kLow) / (kHigh - kLow));
 }
 
 class Converter {
  public:
-  explicit Converter(size_t first_line) : line_offset_(first_line - 1) {}
+  Converter(size_t first_line, size_t max_documents)
+      : line_offset_(first_line - 1), max_documents_(max_documents) {}
 
   StatusOr<std::vector<YamlDocument>> Run(std::string_view text) {
     yaml_parser_t parser;
     if (!yaml_parser_initialize(&parser)) return Status::Error("out of memory");
     std::unique_ptr<yaml_parser_t, void (*)(yaml_parser_t*)> guard(&parser, yaml_parser_delete);
-    yaml_parser_set_input_string(&parser, reinterpret_cast<const unsigned char*>(text.data()),
-                                 text.size());
+    yaml_parser_set_input_string(&parser, reinterpret_cast<const unsigned char*>(text.data()), text.size());
     std::vector<YamlDocument> docs;
-    for (;;) {
+    while (docs.size() < max_documents_) {
       yaml_event_t event;
       if (!yaml_parser_parse(&parser, &event)) {
-        return Error(parser.problem_mark, parser.problem ? parser.problem : "syntax error",
-                     parser.context);
+        return ErrorAt(parser.problem_mark.line, parser.problem_mark.column,
+                       (parser.context ? std::string(parser.context) + ": " : std::string()) +
+                           (parser.problem ? parser.problem : "syntax error"));
       }
       std::unique_ptr<yaml_event_t, void (*)(yaml_event_t*)> ev(&event, yaml_event_delete);
+      if (event.type == YAML_STREAM_END_EVENT) break;
       Status s = Handle(event, &docs);
       if (!s.ok()) return s;
-      if (event.type == YAML_STREAM_END_EVENT) break;
     }
     return docs;
   }
 
  private:
-  Status Error(const yaml_mark_t& mark, std::string_view what, const char* context) const {
-    std::string msg = std::to_string(mark.line + 1 + line_offset_) + ":" + std::to_string(mark.column + 1) + ": ";
-    if (context != nullptr) msg += std::string(context) + ": ";
-    return Status::Error(msg + std::string(what));
+  Status ErrorAt(size_t line0, size_t column0, const std::string& what) const {
+    return Status::Error(std::to_string(line0 + 1 + line_offset_) + ":" + std::to_string(column0 + 1) + ": " + what);
+  }
+  Status ErrorAt(const Node& n, const std::string& what) const {
+    return Status::Error(std::to_string(n.line) + ":" + std::to_string(n.column) + ": " + what);
   }
 
-  // Writes the separator before a value and handles mapping keys.
-  Status BeforeNode(const yaml_event_t& e, bool is_scalar, std::string_view scalar, bool quoted) {
-    if (depth_ == 0) return Status();
-    Frame& f = stack_[depth_ - 1];
-    if (!f.mapping) {
-      if (f.count++ > 0) out_ += ',';
-      return Status();
+  std::string_view Text(const Node& n) const { return std::string_view(pool_).substr(n.text, n.text_len); }
+  std::string_view Tag(const Node& n) const { return std::string_view(pool_).substr(n.tag, n.tag_len); }
+  uint32_t Kid(const Node& n, size_t i) const { return kids_[n.kids + i]; }
+
+  uint32_t Pool(const yaml_char_t* s, size_t len, uint32_t* offset) {
+    *offset = static_cast<uint32_t>(pool_.size());
+    if (s != nullptr) pool_.append(reinterpret_cast<const char*>(s), len);
+    return static_cast<uint32_t>(len);
+  }
+  uint32_t Pool(const yaml_char_t* s, uint32_t* offset) {
+    return Pool(s, s == nullptr ? 0 : std::char_traits<char>::length(reinterpret_cast<const char*>(s)), offset);
+  }
+
+  // Adds a node and makes it a child of the open collection, if any.
+  Node& NewNode(Node::Type type, const yaml_mark_t& mark, const yaml_char_t* anchor) {
+    uint32_t index = static_cast<uint32_t>(nodes_.size());
+    nodes_.emplace_back();
+    Node& n = nodes_.back();
+    n.type = type;
+    n.line = static_cast<uint32_t>(mark.line + 1 + line_offset_);
+    n.column = static_cast<uint32_t>(mark.column + 1);
+    if (depth_ > 0) {
+      open_[depth_ - 1].push_back(index);
+    } else {
+      root_ = index;
     }
-    if (!f.expect_key) {
-      f.expect_key = true;
-      return Status();
-    }
-    if (!is_scalar) return Error(e.start_mark, "complex mapping keys are not supported", nullptr);
-    std::string_view key = scalar;
-    if (!quoted && (key == "~" || key == "null")) key = "null";
-    size_t mark = out_.size();
-    if (f.count++ > 0) out_ += ',';
-    size_t begin = out_.size();
-    AppendJsonString(out_, key);
-    std::string_view text(out_.data() + begin, out_.size() - begin);
-    uint64_t hash = Fnv1a(text);
-    for (const Frame::Key& k : f.keys) {
-      if (k.hash == hash && std::string_view(out_.data() + k.offset, k.length) == text) {
-        out_.resize(mark);
-        return Error(e.start_mark, "duplicate key \"" + std::string(key) + "\"", nullptr);
-      }
-    }
-    f.keys.push_back({hash, static_cast<uint32_t>(begin), static_cast<uint32_t>(text.size())});
-    out_ += ':';
-    f.expect_key = false;
-    return Status();  // the caller must not emit the key again
+    if (anchor != nullptr) anchors_[reinterpret_cast<const char*>(anchor)] = index;
+    return n;
   }
 
   Status Handle(const yaml_event_t& e, std::vector<YamlDocument>* docs) {
     switch (e.type) {
       case YAML_DOCUMENT_START_EVENT:
-        out_.clear();
-        marks_.clear();
+        nodes_.clear();
+        kids_.clear();
+        pool_.clear();
         anchors_.clear();
+        has_alias_ = false;
         doc_line_ = e.start_mark.line + 1 + line_offset_;
         return Status();
-      case YAML_DOCUMENT_END_EVENT:
-        if (out_.empty()) out_ = "null";
-        docs->push_back({std::move(out_), doc_line_, std::move(marks_)});
-        out_.clear();
-        marks_.clear();
-        return Status();
-      case YAML_SCALAR_EVENT: {
-        std::string_view value(reinterpret_cast<const char*>(e.data.scalar.value),
-                               e.data.scalar.length);
-        bool quoted = e.data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
-        bool is_key = depth_ > 0 && stack_[depth_ - 1].mapping && stack_[depth_ - 1].expect_key;
-        Status s = BeforeNode(e, true, value, quoted);
+      case YAML_DOCUMENT_END_EVENT: {
+        YamlDocument doc;
+        doc.line = doc_line_;
+        Status s = Emit(&doc);
         if (!s.ok()) return s;
-        size_t start = out_.size();
-        if (!is_key) {
-          Mark(start, e.start_mark);
-          const char* tag = reinterpret_cast<const char*>(e.data.scalar.tag);
-          bool str_tag = tag != nullptr && std::string_view(tag) == "tag:yaml.org,2002:str";
-          if (quoted || str_tag) {
-            AppendJsonString(out_, value);
-          } else {
-            AppendPlain(out_, value);
-          }
+        docs->push_back(std::move(doc));
+        return Status();
+      }
+      case YAML_SCALAR_EVENT: {
+        Node& n = NewNode(Node::Type::kScalar, e.start_mark, e.data.scalar.anchor);
+        n.plain = e.data.scalar.plain_implicit;
+        n.text_len = Pool(e.data.scalar.value, e.data.scalar.length, &n.text);
+        n.tag_len = Pool(e.data.scalar.tag, &n.tag);
+        return Status();
+      }
+      case YAML_ALIAS_EVENT: {
+        auto it = anchors_.find(reinterpret_cast<const char*>(e.data.alias.anchor));
+        if (it == anchors_.end()) {
+          return ErrorAt(e.start_mark.line, e.start_mark.column,
+                         "unknown anchor '" + std::string(reinterpret_cast<const char*>(e.data.alias.anchor)) +
+                             "' referenced");
         }
-        return Anchor(e.data.scalar.anchor, start, is_key);
+        uint32_t target = it->second;
+        Node& n = NewNode(Node::Type::kAlias, e.start_mark, nullptr);
+        n.target = target;
+        n.text_len = Pool(e.data.alias.anchor, &n.text);
+        has_alias_ = true;
+        return Status();
       }
       case YAML_SEQUENCE_START_EVENT:
       case YAML_MAPPING_START_EVENT: {
-        Status s = BeforeNode(e, false, {}, false);
-        if (!s.ok()) return s;
         if (depth_ >= kMaxJsonDepth) {
-          return Error(e.start_mark,
-                       "nested deeper than " + std::to_string(kMaxJsonDepth) + " levels", nullptr);
+          return ErrorAt(e.start_mark.line, e.start_mark.column,
+                         "nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
         }
         bool mapping = e.type == YAML_MAPPING_START_EVENT;
-        const yaml_char_t* anchor =
-            mapping ? e.data.mapping_start.anchor : e.data.sequence_start.anchor;
-        open_anchors_.push_back(
-            {anchor ? reinterpret_cast<const char*>(anchor) : std::string(), out_.size()});
-        Mark(out_.size(), e.start_mark);
-        out_ += mapping ? '{' : '[';
-        // Frames are reused, keeping their key vectors' capacity.
-        if (depth_ == stack_.size()) stack_.emplace_back();
-        Frame& frame = stack_[depth_++];
-        frame.mapping = mapping;
-        frame.count = 0;
-        frame.expect_key = true;
-        frame.keys.clear();
+        NewNode(mapping ? Node::Type::kMapping : Node::Type::kSequence, e.start_mark,
+                mapping ? e.data.mapping_start.anchor : e.data.sequence_start.anchor);
+        if (depth_ == open_.size()) open_.emplace_back();
+        open_[depth_].clear();
+        open_node_.resize(depth_ + 1);
+        open_node_[depth_] = static_cast<uint32_t>(nodes_.size() - 1);
+        ++depth_;
         return Status();
       }
       case YAML_SEQUENCE_END_EVENT:
       case YAML_MAPPING_END_EVENT: {
-        out_ += e.type == YAML_MAPPING_END_EVENT ? '}' : ']';
         --depth_;
-        auto [name, start] = open_anchors_.back();
-        open_anchors_.pop_back();
-        if (!name.empty()) anchors_[name] = out_.substr(start);
-        return Status();
-      }
-      case YAML_ALIAS_EVENT: {
-        std::string name(reinterpret_cast<const char*>(e.data.alias.anchor));
-        auto it = anchors_.find(name);
-        if (it == anchors_.end()) {
-          return Error(e.start_mark, "unknown alias \"" + name + "\"", nullptr);
-        }
-        bool is_key = depth_ > 0 && stack_[depth_ - 1].mapping && stack_[depth_ - 1].expect_key;
-        if (is_key) return Error(e.start_mark, "aliases as mapping keys are not supported", nullptr);
-        Status s = BeforeNode(e, true, {}, false);
-        if (!s.ok()) return s;
-        alias_bytes_ += it->second.size();
-        if (alias_bytes_ > kMaxAliasBytes) {
-          return Error(e.start_mark, "aliases expand to more than 16 MiB", nullptr);
-        }
-        Mark(out_.size(), e.start_mark);
-        out_ += it->second;
+        Node& n = nodes_[open_node_[depth_]];
+        n.kids = static_cast<uint32_t>(kids_.size());
+        n.kid_count = static_cast<uint32_t>(open_[depth_].size());
+        kids_.insert(kids_.end(), open_[depth_].begin(), open_[depth_].end());
         return Status();
       }
       default:
@@ -276,32 +175,254 @@ class Converter {
     }
   }
 
-  void Mark(size_t offset, const yaml_mark_t& m) {
-    marks_.push_back({static_cast<uint32_t>(offset), static_cast<uint32_t>(m.line + 1 + line_offset_),
-                      static_cast<uint32_t>(m.column + 1)});
+  // --- JSON out -------------------------------------------------------------
+
+  Status Emit(YamlDocument* doc) {
+    out_ = &doc->json;
+    marks_ = &doc->marks;
+    serial_ = 0;
+    expanding_.clear();
+    if (has_alias_) {
+      decodes_ = 1;  // go-yaml counts the document node too
+      aliased_ = 0;
+      alias_depth_ = 0;
+      Status s = Count(root_);
+      if (!s.ok()) return s;
+      expanding_.clear();
+    }
+    return Value(root_, 0);
   }
 
-  Status Anchor(const yaml_char_t* anchor, size_t start, bool is_key) {
-    if (anchor == nullptr || is_key) return Status();
-    anchors_[reinterpret_cast<const char*>(anchor)] = out_.substr(start);
+  void Mark(const Node& n) { marks_->push_back({static_cast<uint32_t>(out_->size()), n.line, n.column}); }
+
+  // Enters alias `a`; refuses an alias met again inside its own expansion.
+  Status EnterAlias(uint32_t a) {
+    for (uint32_t open : expanding_) {
+      if (open == a) return ErrorAt(nodes_[a], "anchor '" + std::string(Text(nodes_[a])) + "' value contains itself");
+    }
+    expanding_.push_back(a);
     return Status();
   }
 
-  std::string out_;
-  std::vector<NodeMark> marks_;
-  std::vector<Frame> stack_;  // frames [0, depth_) are open
+  Status Value(uint32_t index, size_t depth) {
+    if (depth > kMaxJsonDepth) {
+      return ErrorAt(nodes_[index], "nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+    }
+    if (out_->size() > kMaxJsonBytes) return ErrorAt(nodes_[index], "aliases expand to more than 16 MiB");
+    const Node& n = nodes_[index];
+    switch (n.type) {
+      case Node::Type::kAlias: {
+        Status s = EnterAlias(index);
+        if (!s.ok()) return s;
+        s = Value(n.target, depth);
+        expanding_.pop_back();
+        return s;
+      }
+      case Node::Type::kScalar: {
+        StatusOr<YamlScalar> v = ResolveYamlScalar(Text(n), n.plain, Tag(n));
+        if (!v.ok()) return ErrorAt(n, v.status().message());
+        Mark(n);
+        Status s = AppendYamlScalarJson(*out_, *v);
+        return s.ok() ? s : ErrorAt(n, s.message());
+      }
+      case Node::Type::kSequence: {
+        Mark(n);
+        *out_ += '[';
+        for (uint32_t i = 0; i < n.kid_count; ++i) {
+          if (i > 0) *out_ += ',';
+          Status s = Value(Kid(n, i), depth + 1);
+          if (!s.ok()) return s;
+        }
+        *out_ += ']';
+        return Status();
+      }
+      case Node::Type::kMapping: {
+        std::vector<Entry> entries;
+        std::unordered_map<std::string, size_t> index_of;
+        Status s = Collect(index, &entries, &index_of);
+        if (!s.ok()) return s;
+        Mark(n);
+        *out_ += '{';
+        for (size_t i = 0; i < entries.size(); ++i) {
+          if (i > 0) *out_ += ',';
+          *out_ += entries[i].key;
+          *out_ += ':';
+          s = Value(entries[i].value, depth + 1);
+          if (!s.ok()) return s;
+        }
+        *out_ += '}';
+        return Status();
+      }
+    }
+    return Status();
+  }
+
+  // The key of a mapping entry, as a JSON string literal.
+  Status Key(uint32_t index, std::string* key) {
+    const Node* n = &nodes_[index];
+    if (n->type == Node::Type::kAlias) n = &nodes_[n->target];
+    if (n->type != Node::Type::kScalar) return ErrorAt(nodes_[index], "invalid map key: a mapping or a list");
+    StatusOr<YamlScalar> v = ResolveYamlScalar(Text(*n), n->plain, Tag(*n));
+    if (!v.ok()) return ErrorAt(*n, v.status().message());
+    StatusOr<std::string> text = YamlScalarKey(*v);
+    if (!text.ok()) return ErrorAt(*n, text.status().message());
+    key->clear();
+    AppendJsonString(*key, *text);
+    return Status();
+  }
+
+  // go-yaml's mapping(): sets the entries of mapping `index` into `entries`,
+  // in order, a merge key's entries where it stands.
+  Status Collect(uint32_t index, std::vector<Entry>* entries, std::unordered_map<std::string, size_t>* index_of) {
+    const Node& n = nodes_[index];
+    uint64_t serial = ++serial_;
+    std::string key;
+    for (uint32_t i = 0; i + 1 < n.kid_count; i += 2) {
+      const Node& k = nodes_[Kid(n, i)];
+      uint32_t value = Kid(n, i + 1);
+      if (k.type == Node::Type::kScalar && IsMergeKey(Text(k), k.plain, Tag(k))) {
+        Status s = Merge(value, entries, index_of);
+        if (!s.ok()) return s;
+        continue;
+      }
+      Status s = Key(Kid(n, i), &key);
+      if (!s.ok()) return s;
+      Entry* existing = Find(*entries, *index_of, key);
+      if (existing == nullptr) {
+        entries->push_back({key, value, serial});
+        if (!index_of->empty() || entries->size() > kLinearSearch) Index(*entries, index_of);
+        continue;
+      }
+      if (existing->setter == serial) {
+        return ErrorAt(k, "duplicate key " + key + " (kubectl would keep the last value silently; write the key once)");
+      }
+      existing->value = value;
+      existing->setter = serial;
+    }
+    return Status();
+  }
+
+  Status Merge(uint32_t index, std::vector<Entry>* entries, std::unordered_map<std::string, size_t>* index_of) {
+    const Node& n = nodes_[index];
+    auto is_map = [&](const Node& m) {
+      return m.type == Node::Type::kMapping ||
+             (m.type == Node::Type::kAlias && nodes_[m.target].type == Node::Type::kMapping);
+    };
+    auto merge_one = [&](uint32_t item) -> Status {
+      const Node& m = nodes_[item];
+      if (!is_map(m)) return ErrorAt(m, "map merge requires map or sequence of maps as the value");
+      if (m.type == Node::Type::kMapping) return Collect(item, entries, index_of);
+      Status s = EnterAlias(item);
+      if (!s.ok()) return s;
+      s = Collect(m.target, entries, index_of);
+      expanding_.pop_back();
+      return s;
+    };
+    if (n.type != Node::Type::kSequence) return merge_one(index);
+    for (uint32_t i = n.kid_count; i-- > 0;) {  // earlier mappings take precedence
+      Status s = merge_one(Kid(n, i));
+      if (!s.ok()) return s;
+    }
+    return Status();
+  }
+
+  static constexpr size_t kLinearSearch = 16;
+
+  static Entry* Find(std::vector<Entry>& entries, const std::unordered_map<std::string, size_t>& index_of,
+                     const std::string& key) {
+    if (!index_of.empty()) {
+      auto it = index_of.find(key);
+      return it == index_of.end() ? nullptr : &entries[it->second];
+    }
+    for (Entry& e : entries) {
+      if (e.key == key) return &e;
+    }
+    return nullptr;
+  }
+  static void Index(const std::vector<Entry>& entries, std::unordered_map<std::string, size_t>* index_of) {
+    for (size_t i = index_of->size(); i < entries.size(); ++i) index_of->emplace(entries[i].key, i);
+  }
+
+  // go-yaml's decode counting, walked as go-yaml walks (keys, values, merges
+  // backwards), for its "excessive aliasing" refusal. Only for documents
+  // with aliases; the ratio stops an alias bomb long before it costs much.
+  Status Count(uint32_t index) {
+    ++decodes_;
+    if (alias_depth_ > 0) ++aliased_;
+    if (aliased_ > 100 && decodes_ > 1000 &&
+        static_cast<double>(aliased_) / static_cast<double>(decodes_) >
+            AllowedAliasRatio(static_cast<double>(decodes_))) {
+      return ErrorAt(nodes_[index], "document contains excessive aliasing");
+    }
+    const Node& n = nodes_[index];
+    switch (n.type) {
+      case Node::Type::kScalar:
+        return Status();
+      case Node::Type::kAlias: {
+        Status s = EnterAlias(index);
+        if (!s.ok()) return s;
+        ++alias_depth_;
+        s = Count(n.target);
+        --alias_depth_;
+        expanding_.pop_back();
+        return s;
+      }
+      case Node::Type::kSequence:
+        for (uint32_t i = 0; i < n.kid_count; ++i) {
+          Status s = Count(Kid(n, i));
+          if (!s.ok()) return s;
+        }
+        return Status();
+      case Node::Type::kMapping:
+        for (uint32_t i = 0; i + 1 < n.kid_count; i += 2) {
+          const Node& k = nodes_[Kid(n, i)];
+          Status s;
+          if (k.type == Node::Type::kScalar && IsMergeKey(Text(k), k.plain, Tag(k))) {
+            const Node& v = nodes_[Kid(n, i + 1)];
+            if (v.type == Node::Type::kSequence) {
+              for (uint32_t j = v.kid_count; j-- > 0 && s.ok();) s = Count(Kid(v, j));
+            } else {
+              s = Count(Kid(n, i + 1));
+            }
+          } else {
+            s = Count(Kid(n, i));
+            if (s.ok()) s = Count(Kid(n, i + 1));
+          }
+          if (!s.ok()) return s;
+        }
+        return Status();
+    }
+    return Status();
+  }
+
+  // The document being read.
+  std::vector<Node> nodes_;
+  std::vector<uint32_t> kids_;
+  std::string pool_;
+  std::unordered_map<std::string, uint32_t> anchors_;  // the latest node of each name
+  std::vector<std::vector<uint32_t>> open_;  // children of the open collections
+  std::vector<uint32_t> open_node_;
   size_t depth_ = 0;
-  std::vector<std::pair<std::string, size_t>> open_anchors_;
-  std::map<std::string, std::string> anchors_;
-  size_t alias_bytes_ = 0;
+  uint32_t root_ = 0;
+  bool has_alias_ = false;
   size_t doc_line_ = 0;
-  size_t line_offset_ = 0;
+
+  // Writing it out.
+  std::string* out_ = nullptr;
+  std::vector<NodeMark>* marks_ = nullptr;
+  std::vector<uint32_t> expanding_;  // aliases being expanded, innermost last
+  uint64_t serial_ = 0;
+  uint64_t decodes_ = 0, aliased_ = 0;
+  int alias_depth_ = 0;
+
+  size_t line_offset_;
+  size_t max_documents_;
 };
 
 }  // namespace
 
-StatusOr<std::vector<YamlDocument>> YamlToJson(std::string_view text, size_t first_line) {
-  return Converter(first_line).Run(text);
+StatusOr<std::vector<YamlDocument>> YamlToJson(std::string_view text, size_t first_line, size_t max_documents) {
+  return Converter(first_line, max_documents).Run(text);
 }
 
 }  // namespace seiguard

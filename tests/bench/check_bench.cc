@@ -33,7 +33,7 @@ void CheckText(benchmark::State& state, std::string text, bool yaml, int objects
   Policy policy;
   for (auto _ : state) {
     ManifestSet set;
-    ParseManifestText("bench", text, !yaml, &set);
+    ParseManifestText("bench", text, &set);
     CheckReport report = Check(set, policy);
     benchmark::DoNotOptimize(report);
   }

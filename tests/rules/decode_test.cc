@@ -129,7 +129,16 @@ TEST(Decode, NamesThePathOfAWrongType) {
 TEST(Decode, RefusesIntegersThatWouldTruncate) {
   EXPECT_FALSE(Decode(R"({"spec":{"containers":[{"ports":[{"containerPort":2147483648}]}]}})").ok());
   EXPECT_FALSE(Decode(R"({"spec":{"containers":[{"ports":[{"containerPort":18446744073709551615}]}]}})").ok());
-  EXPECT_FALSE(Decode(R"({"spec":{"containers":[{"ports":[{"containerPort":8443.0}]}]}})").ok());
+  EXPECT_FALSE(Decode(R"({"spec":{"containers":[{"ports":[{"containerPort":8443.5}]}]}})").ok());
+  EXPECT_FALSE(Decode(R"({"spec":{"containers":[{"ports":[{"containerPort":2.5e9}]}]}})").ok());
+}
+
+TEST(Decode, ReadsIntegralFloatsAsKubectlSendsThem) {
+  // kubectl holds manifest numbers as float64 and sends 8443.0 as 8443.
+  auto obj = Decode(R"({"spec":{"containers":[{"ports":[{"containerPort":8443.0}]},{"ports":[{"containerPort":8.443e3}]}]}})");
+  ASSERT_TRUE(obj.ok()) << obj.status().message();
+  EXPECT_EQ(obj->pod.containers[0].ports[0].container_port, 8443);
+  EXPECT_EQ(obj->pod.containers[1].ports[0].container_port, 8443);
 }
 
 TEST(Decode, KeepsEveryProbeHandler) {

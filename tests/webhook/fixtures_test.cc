@@ -91,7 +91,7 @@ TEST(FixedYaml, LeavesAWorkloadWithoutATemplateAlone) {
   std::string text = testing::ReadFile(testing::SourceDir() /
                                        "tests/fuzz/regressions/fuzz_manifest/statefulset-without-spec.yaml");
   ManifestSet set;
-  ParseManifestText("regression.yaml", text, false, &set);
+  ParseManifestText("regression.yaml", text, &set);
   ASSERT_EQ(set.documents.size(), 1u);
   std::string fixed = FixedYaml(set, Policy());
   auto before = YamlToJson(text);
