@@ -45,5 +45,28 @@ TEST(ToYaml, KeepsSpecialLinesInsideABlock) {
   EXPECT_EQ(RoundTrip(list), nlohmann::json(list));
 }
 
+TEST(ToYaml, QuotesStringsAYaml11ReaderWouldRetype) {
+  // Each must read back, as kubectl reads YAML, as the same string.
+  for (const char* s : {"yes", "YES", "Y", "N", "ON", "OFF", "oN", "y", "~", "NULL", "0755", "020373", "0x1F",
+                        "1e3", "1_000", "+12", ".5", "-.inf", ".NaN", "<<", "=", "1:30", "2024-01-01", "",
+                        "- x", "a: b", "x #y", "trailing:", "\xe2\x80\xa8line separator", "nel\xc2\x85here",
+                        "bom\xef\xbb\xbf", "c1 \xc2\x9b control"}) {
+    ordered v = {{"k", s}, {s, "key"}};
+    EXPECT_EQ(RoundTrip(v), nlohmann::json(v)) << s << "\n" << ToYaml(v);
+  }
+}
+
+TEST(ToYaml, WritesNumbersThatReadBackAsTheSameValue) {
+  ordered v = ordered::parse(R"({"a":256,"b":-3,"c":0.5,"d":1e+21,"e":1.5e-7,"f":18446744073709551615,"g":true,"h":null})");
+  EXPECT_EQ(RoundTrip(v), nlohmann::json::parse(R"({"a":256,"b":-3,"c":0.5,"d":1e+21,"e":1.5e-7,
+                                                   "f":18446744073709552000,"g":true,"h":null})"));
+}
+
+TEST(ToYaml, KeepsLineSeparatorsOutOfBlocks) {
+  ordered v = {{"s", "first\nsecond\xe2\x80\xa8third"}};
+  EXPECT_EQ(ToYaml(v).find('|'), std::string::npos);
+  EXPECT_EQ(RoundTrip(v), nlohmann::json(v));
+}
+
 }  // namespace
 }  // namespace seiguard
