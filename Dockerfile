@@ -7,9 +7,9 @@
 FROM debian:12 AS build
 WORKDIR /src
 COPY scripts/setup.sh scripts/setup.sh
-RUN ./scripts/setup.sh
+RUN ./scripts/setup.sh build
 COPY . .
-RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSEIGUARD_BENCH=OFF \
+RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSEIGUARD_TESTS=OFF -DSEIGUARD_BENCH=OFF \
  && cmake --build build -j2 --target seiguard \
  && strip build/seiguard
 

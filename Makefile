@@ -14,8 +14,10 @@ PUBLIC_PORT ?= 8080
 
 .PHONY: setup build test test-deps backstop build-sanitized test-sanitized fuzz soak run review bench clean
 
+# Debian packages: the test set of scripts/setup.sh (a superset of the build
+# set; the image's build stage installs only that one).
 setup:
-	@./scripts/setup.sh
+	@./scripts/setup.sh test
 
 build: setup
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

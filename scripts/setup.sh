@@ -1,18 +1,58 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages seiguard builds and tests with, when missing.
+# Installs the Debian 12 packages seiguard needs, when missing.
+#
+#   scripts/setup.sh [build|test|runtime|image|list SET]
+#
+#   build    compile the binary (what the image's build stage installs)
+#   test     build + everything `make test` runs: GoogleTest, benchmark,
+#            clang and valgrind, Python, Go and kubectl's YAML library (the
+#            oracle of tests/oracle), Node.js (the CEL harness). The default.
+#   runtime  the shared libraries the binary links, and CA certificates
+#   image    what `make image` needs: buildah and mmdebstrap
+#   list SET print the packages of SET, one per line, and install nothing
+#
 # Idempotent: does nothing when everything is present; runs `apt-get update`
-# at most once per invocation. Needs root (or sudo) only when something is missing.
+# at most once per invocation. Needs root (or sudo) only when something is
+# missing.
 set -euo pipefail
 
-packages=(
+build_packages=(
   build-essential cmake pkg-config
-  libcpp-httplib-dev libssl-dev openssl
+  libcpp-httplib-dev libssl-dev
   nlohmann-json3-dev libsimdjson-dev libyaml-dev
   libspdlog-dev libfmt-dev libcli11-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
-  curl python3 python3-yaml
-  clang libclang-rt-14-dev valgrind
 )
+test_packages=(
+  "${build_packages[@]}"
+  libgtest-dev libgmock-dev libbenchmark-dev
+  curl openssl python3 python3-yaml
+  clang libclang-rt-14-dev valgrind
+  golang-go golang-k8s-sigs-yaml-dev
+)
+# Kept in step with the binary's shared libraries by tests/e2e/manifests_test.py.
+runtime_packages=(
+  libcpp-httplib0.11 libbrotli1 zlib1g libssl3 libsimdjson14 libfmt9 libyaml-0-2 ca-certificates
+)
+image_packages=(buildah mmdebstrap)
+
+set_name=${1:-test}
+case "$set_name" in
+  build) packages=("${build_packages[@]}") ;;
+  test) packages=("${test_packages[@]}") ;;
+  runtime) packages=("${runtime_packages[@]}") ;;
+  image) packages=("${image_packages[@]}") ;;
+  list)
+    case "${2:-}" in
+      build) printf '%s\n' "${build_packages[@]}" ;;
+      test) printf '%s\n' "${test_packages[@]}" ;;
+      runtime) printf '%s\n' "${runtime_packages[@]}" ;;
+      image) printf '%s\n' "${image_packages[@]}" ;;
+      *) echo "usage: $0 list build|test|runtime|image" >&2; exit 2 ;;
+    esac
+    exit 0
+    ;;
+  *) echo "usage: $0 [build|test|runtime|image|list SET]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do
@@ -22,7 +62,7 @@ done
 
 # Node.js and npm run the CEL harness of the VAP tests (tests/vap). Any
 # Node.js >= 18 does; Debian's is used only when the machine has none.
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+if [[ "$set_name" == test ]] && { ! command -v node >/dev/null || ! command -v npm >/dev/null; }; then
   missing+=(nodejs npm)
 fi
 
