@@ -27,12 +27,20 @@ struct Node {
   uint32_t target = 0;               // alias: the anchored node
 };
 
-// One entry of a mapping being built: its key as JSON text and its value.
+// One entry of a mapping being built: its key (JSON text in key_pool_) and
+// its value.
 struct Entry {
-  std::string key;   // JSON string literal
+  uint32_t key_offset, key_length;
+  uint64_t hash;     // of the key text
   uint32_t value;    // node
   uint64_t setter;   // the Collect call whose literal key set it last
 };
+
+uint64_t Fnv1a(std::string_view s) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+  return h;
+}
 
 // go-yaml v2's limit on documents made mostly of alias expansion.
 double AllowedAliasRatio(double decodes) {
@@ -44,10 +52,36 @@ double AllowedAliasRatio(double decodes) {
 
 class Converter {
  public:
-  Converter(size_t first_line, size_t max_documents)
-      : line_offset_(first_line - 1), max_documents_(max_documents) {}
+  Converter() : entries_(kMaxJsonDepth + 2), index_(kMaxJsonDepth + 2) {}
 
-  StatusOr<std::vector<YamlDocument>> Run(std::string_view text) {
+  StatusOr<std::vector<YamlDocument>> Run(std::string_view text, size_t first_line, size_t max_documents) {
+    line_offset_ = first_line - 1;
+    max_documents_ = max_documents;
+    depth_ = 0;
+    // Scalar text is never longer than its source; a node takes a dozen
+    // bytes of source or more. Room made once saves the copies of growth.
+    pool_.reserve(text.size());
+    nodes_.reserve(text.size() / 8 + 16);
+    kids_.reserve(text.size() / 8 + 16);
+    text_size_ = text.size();
+    StatusOr<std::vector<YamlDocument>> docs = Parse(text);
+    // The buffers are kept for the next call on this thread, unless a large
+    // document made them large.
+    if (pool_.capacity() > kKeepBytes || nodes_.capacity() * sizeof(Node) > kKeepBytes) {
+      std::string().swap(pool_);
+      std::vector<Node>().swap(nodes_);
+      std::vector<uint32_t>().swap(kids_);
+      std::string().swap(key_pool_);
+    }
+    return docs;
+  }
+
+ private:
+  // seiguard reads YAML in the CLI (check, the policy file), never per
+  // request: keeping a few tens of MiB between files costs nothing there.
+  static constexpr size_t kKeepBytes = 64u << 20;
+
+  StatusOr<std::vector<YamlDocument>> Parse(std::string_view text) {
     yaml_parser_t parser;
     if (!yaml_parser_initialize(&parser)) return Status::Error("out of memory");
     std::unique_ptr<yaml_parser_t, void (*)(yaml_parser_t*)> guard(&parser, yaml_parser_delete);
@@ -68,7 +102,6 @@ class Converter {
     return docs;
   }
 
- private:
   Status ErrorAt(size_t line0, size_t column0, const std::string& what) const {
     return Status::Error(std::to_string(line0 + 1 + line_offset_) + ":" + std::to_string(column0 + 1) + ": " + what);
   }
@@ -179,6 +212,7 @@ class Converter {
 
   Status Emit(YamlDocument* doc) {
     out_ = &doc->json;
+    out_->reserve(text_size_ + 16);  // compact JSON is rarely longer than its YAML
     marks_ = &doc->marks;
     serial_ = 0;
     expanding_.clear();
@@ -219,9 +253,13 @@ class Converter {
         return s;
       }
       case Node::Type::kScalar: {
+        Mark(n);
+        if (n.tag_len == 0 && (!n.plain || PlainIsString(Text(n)))) {  // most scalars: text as it is
+          AppendJsonString(*out_, Text(n));
+          return Status();
+        }
         StatusOr<YamlScalar> v = ResolveYamlScalar(Text(n), n.plain, Tag(n));
         if (!v.ok()) return ErrorAt(n, v.status().message());
-        Mark(n);
         Status s = AppendYamlScalarJson(*out_, *v);
         return s.ok() ? s : ErrorAt(n, s.message());
       }
@@ -237,64 +275,77 @@ class Converter {
         return Status();
       }
       case Node::Type::kMapping: {
-        std::vector<Entry> entries;
-        std::unordered_map<std::string, size_t> index_of;
-        Status s = Collect(index, &entries, &index_of);
+        // Entries and keys live in buffers kept across mappings, one per
+        // depth; this mapping's keys are dropped from the pool when done.
+        std::vector<Entry>& entries = entries_[depth];
+        entries.clear();
+        index_[depth].clear();
+        size_t pool_mark = key_pool_.size();
+        Status s = Collect(index, depth);
         if (!s.ok()) return s;
         Mark(n);
         *out_ += '{';
         for (size_t i = 0; i < entries.size(); ++i) {
           if (i > 0) *out_ += ',';
-          *out_ += entries[i].key;
+          out_->append(key_pool_, entries[i].key_offset, entries[i].key_length);
           *out_ += ':';
           s = Value(entries[i].value, depth + 1);
           if (!s.ok()) return s;
         }
         *out_ += '}';
+        key_pool_.resize(pool_mark);
         return Status();
       }
     }
     return Status();
   }
 
-  // The key of a mapping entry, as a JSON string literal.
-  Status Key(uint32_t index, std::string* key) {
+  // Appends the key of a mapping entry to key_pool_, as a JSON string literal.
+  Status Key(uint32_t index) {
     const Node* n = &nodes_[index];
     if (n->type == Node::Type::kAlias) n = &nodes_[n->target];
     if (n->type != Node::Type::kScalar) return ErrorAt(nodes_[index], "invalid map key: a mapping or a list");
+    if (n->tag_len == 0 && (!n->plain || PlainIsString(Text(*n)))) {
+      AppendJsonString(key_pool_, Text(*n));
+      return Status();
+    }
     StatusOr<YamlScalar> v = ResolveYamlScalar(Text(*n), n->plain, Tag(*n));
     if (!v.ok()) return ErrorAt(*n, v.status().message());
     StatusOr<std::string> text = YamlScalarKey(*v);
     if (!text.ok()) return ErrorAt(*n, text.status().message());
-    key->clear();
-    AppendJsonString(*key, *text);
+    AppendJsonString(key_pool_, *text);
     return Status();
   }
 
-  // go-yaml's mapping(): sets the entries of mapping `index` into `entries`,
-  // in order, a merge key's entries where it stands.
-  Status Collect(uint32_t index, std::vector<Entry>* entries, std::unordered_map<std::string, size_t>* index_of) {
+  // go-yaml's mapping(): sets the entries of mapping `index` into the entries
+  // of `depth`, in order, a merge key's entries where it stands.
+  Status Collect(uint32_t index, size_t depth) {
     const Node& n = nodes_[index];
+    std::vector<Entry>& entries = entries_[depth];
     uint64_t serial = ++serial_;
-    std::string key;
     for (uint32_t i = 0; i + 1 < n.kid_count; i += 2) {
       const Node& k = nodes_[Kid(n, i)];
       uint32_t value = Kid(n, i + 1);
       if (k.type == Node::Type::kScalar && IsMergeKey(Text(k), k.plain, Tag(k))) {
-        Status s = Merge(value, entries, index_of);
+        Status s = Merge(value, depth);
         if (!s.ok()) return s;
         continue;
       }
-      Status s = Key(Kid(n, i), &key);
+      size_t start = key_pool_.size();
+      Status s = Key(Kid(n, i));
       if (!s.ok()) return s;
-      Entry* existing = Find(*entries, *index_of, key);
+      std::string_view key = std::string_view(key_pool_).substr(start);
+      uint64_t hash = Fnv1a(key);
+      Entry* existing = Find(depth, key, hash);
       if (existing == nullptr) {
-        entries->push_back({key, value, serial});
-        if (!index_of->empty() || entries->size() > kLinearSearch) Index(*entries, index_of);
+        entries.push_back({static_cast<uint32_t>(start), static_cast<uint32_t>(key.size()), hash, value, serial});
+        if (entries.size() > kLinearSearch) Index(depth);
         continue;
       }
+      key_pool_.resize(start);  // known already
       if (existing->setter == serial) {
-        return ErrorAt(k, "duplicate key " + key + " (kubectl would keep the last value silently; write the key once)");
+        return ErrorAt(k, "duplicate key " + std::string(key_pool_, existing->key_offset, existing->key_length) +
+                              " (kubectl would keep the last value silently; write the key once)");
       }
       existing->value = value;
       existing->setter = serial;
@@ -302,7 +353,7 @@ class Converter {
     return Status();
   }
 
-  Status Merge(uint32_t index, std::vector<Entry>* entries, std::unordered_map<std::string, size_t>* index_of) {
+  Status Merge(uint32_t index, size_t depth) {
     const Node& n = nodes_[index];
     auto is_map = [&](const Node& m) {
       return m.type == Node::Type::kMapping ||
@@ -311,10 +362,10 @@ class Converter {
     auto merge_one = [&](uint32_t item) -> Status {
       const Node& m = nodes_[item];
       if (!is_map(m)) return ErrorAt(m, "map merge requires map or sequence of maps as the value");
-      if (m.type == Node::Type::kMapping) return Collect(item, entries, index_of);
+      if (m.type == Node::Type::kMapping) return Collect(item, depth);
       Status s = EnterAlias(item);
       if (!s.ok()) return s;
-      s = Collect(m.target, entries, index_of);
+      s = Collect(m.target, depth);
       expanding_.pop_back();
       return s;
     };
@@ -326,21 +377,31 @@ class Converter {
     return Status();
   }
 
+  // Mappings of up to kLinearSearch keys are searched in order; larger ones
+  // (a hostile file may hold a million keys) through a hash index.
   static constexpr size_t kLinearSearch = 16;
 
-  static Entry* Find(std::vector<Entry>& entries, const std::unordered_map<std::string, size_t>& index_of,
-                     const std::string& key) {
-    if (!index_of.empty()) {
-      auto it = index_of.find(key);
-      return it == index_of.end() ? nullptr : &entries[it->second];
+  Entry* Find(size_t depth, std::string_view key, uint64_t hash) {
+    std::vector<Entry>& entries = entries_[depth];
+    auto same = [&](const Entry& e) {
+      return e.hash == hash && std::string_view(key_pool_).substr(e.key_offset, e.key_length) == key;
+    };
+    if (entries.size() <= kLinearSearch) {
+      for (Entry& e : entries) {
+        if (same(e)) return &e;
+      }
+      return nullptr;
     }
-    for (Entry& e : entries) {
-      if (e.key == key) return &e;
+    auto [first, last] = index_[depth].equal_range(hash);
+    for (auto it = first; it != last; ++it) {
+      if (same(entries[it->second])) return &entries[it->second];
     }
     return nullptr;
   }
-  static void Index(const std::vector<Entry>& entries, std::unordered_map<std::string, size_t>* index_of) {
-    for (size_t i = index_of->size(); i < entries.size(); ++i) index_of->emplace(entries[i].key, i);
+  void Index(size_t depth) {
+    std::vector<Entry>& entries = entries_[depth];
+    auto& index = index_[depth];
+    for (size_t i = index.size(); i < entries.size(); ++i) index.emplace(entries[i].hash, static_cast<uint32_t>(i));
   }
 
   // go-yaml's decode counting, walked as go-yaml walks (keys, values, merges
@@ -411,18 +472,23 @@ class Converter {
   std::string* out_ = nullptr;
   std::vector<NodeMark>* marks_ = nullptr;
   std::vector<uint32_t> expanding_;  // aliases being expanded, innermost last
+  std::vector<std::vector<Entry>> entries_;  // of the mapping being written at each depth
+  std::vector<std::unordered_multimap<uint64_t, uint32_t>> index_;  // for large ones
+  std::string key_pool_;
   uint64_t serial_ = 0;
   uint64_t decodes_ = 0, aliased_ = 0;
   int alias_depth_ = 0;
 
-  size_t line_offset_;
-  size_t max_documents_;
+  size_t line_offset_ = 0;
+  size_t max_documents_ = 0;
+  size_t text_size_ = 0;
 };
 
 }  // namespace
 
 StatusOr<std::vector<YamlDocument>> YamlToJson(std::string_view text, size_t first_line, size_t max_documents) {
-  return Converter(first_line, max_documents).Run(text);
+  thread_local Converter converter;
+  return converter.Run(text, first_line, max_documents);
 }
 
 }  // namespace seiguard

@@ -281,6 +281,19 @@ void AppendJsonStringLossy(std::string& out, std::string_view s) {
 
 }  // namespace
 
+bool PlainIsString(std::string_view value) {
+  if (value.empty()) return false;  // null
+  switch (value[0]) {
+    case '+': case '-': case '.': case '~':
+    case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7': case '8': case '9':
+      return false;
+    case 'y': case 'Y': case 'n': case 'N': case 't': case 'T': case 'f': case 'F': case 'o': case 'O':
+      return value.size() > 5;  // longer than every word of the resolve map
+    default:
+      return true;
+  }
+}
+
 bool IsMergeKey(std::string_view value, bool plain, std::string_view tag) {
   return value == "<<" && ((plain && tag.empty()) || TagIs(tag, "merge"));
 }

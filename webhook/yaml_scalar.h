@@ -39,6 +39,11 @@ struct YamlScalar {
 // where go-yaml fails ("cannot decode !!str `abc` as a !!int").
 StatusOr<YamlScalar> ResolveYamlScalar(std::string_view value, bool plain, std::string_view tag);
 
+// True when go-yaml keeps a plain scalar as the string it is without looking
+// further: its first character can start no other type (most text in a
+// manifest: names, images, paths). A fast path; ResolveYamlScalar agrees.
+bool PlainIsString(std::string_view value);
+
 // True for the plain scalar "<<" (or one tagged !!merge): a merge key.
 bool IsMergeKey(std::string_view value, bool plain, std::string_view tag);
 
