@@ -7,7 +7,7 @@
 #                run of every fuzz target
 BUILD ?= build
 JOBS ?= 2
-FIXTURE ?= ../shared/fixtures/seinode/seinode-pod-legacy.review.json
+FIXTURE ?= tests/fixtures/seinode/seinode-pod-legacy.review.json
 CERTS ?= certs/dev
 PORT ?= 9443
 PUBLIC_PORT ?= 8080

@@ -10,7 +10,7 @@
 namespace seiguard::testing {
 
 std::filesystem::path SourceDir() { return SEIGUARD_SOURCE_DIR; }
-std::filesystem::path SharedDir() { return SourceDir() / ".." / "shared"; }
+std::filesystem::path FixturesDir() { return SourceDir() / "tests" / "fixtures"; }
 
 std::string ReadFile(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);

@@ -12,7 +12,7 @@
 namespace seiguard::testing {
 
 std::filesystem::path SourceDir();  // the repository
-std::filesystem::path SharedDir();  // ../shared beside it
+std::filesystem::path FixturesDir();  // tests/fixtures
 
 std::string ReadFile(const std::filesystem::path& path);
 // The single YAML (or JSON) document in `path`, as JSON.

@@ -17,7 +17,7 @@ using ordered = nlohmann::ordered_json;
 
 ordered Pod(const std::string& name) {
   ordered review = ordered::parse(
-      testing::ReadFile(testing::SharedDir() / "fixtures/seinode" / (name + ".review.json")));
+      testing::ReadFile(testing::FixturesDir() / "seinode" / (name + ".review.json")));
   return review["request"]["object"];  // managedFields kept: real objects carry them
 }
 

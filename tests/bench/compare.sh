@@ -3,14 +3,14 @@
 # peer (net/http + encoding/json, the controller-runtime/Kyverno/Gatekeeper
 # stack), against the bare cpp-httplib ceiling and against nginx answering a
 # static 200 (this machine's TLS transport limit), alternating A/B pairs
-# through ../shared/bench/compare.sh (ratios within pairs cancel this VM's
+# through tests/bench/kit/compare.sh (ratios within pairs cancel this VM's
 # drift). NGINX=0 skips nginx.
 #
 #   tests/bench/compare.sh [SECONDS=5] [PAIRS=3] [CONNECTIONS=8] [PAYLOADS="legacy needs-injection"]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-bench=$(cd "$root/../shared/bench" && pwd)
+bench="$root/tests/bench/kit"
 secs=${1:-5} pairs=${2:-3} conns=${3:-8}
 payloads=${4:-"seinode-pod-legacy seinode-pod-needs-injection"}
 export BENCH_STATE=${BENCH_STATE:-${TMPDIR:-/tmp}/seiguard-bench}

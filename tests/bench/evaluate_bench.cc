@@ -15,7 +15,7 @@ namespace seiguard {
 namespace {
 
 std::string Fixture(const std::string& name) {
-  return testing::ReadFile(testing::SharedDir() / "fixtures/seinode" / (name + ".review.json"));
+  return testing::ReadFile(testing::FixturesDir() / "seinode" / (name + ".review.json"));
 }
 
 void Review(benchmark::State& state, const char* name, Endpoint ep) {

@@ -2,18 +2,18 @@
 # Load benchmark of the real server: starts build/seiguard pinned to core 1
 # (the bench kit's convention; wrk runs on core 0), measures start-up to ready
 # and idle RSS, then drives it with wrk over TLS keep-alive through
-# ../shared/bench/run.sh at each connection count on each SeiNode fixture,
+# tests/bench/kit/run.sh at each connection count on each SeiNode fixture,
 # sampling RSS. Loopback only; every run is bounded by its duration.
 #
 #   tests/bench/load.sh [SECONDS=10] [CONNECTIONS="1 8 32"] [PAYLOADS=all four]
 #
-# Needs ../shared/bench/setup.sh (wrk) once. Results: RESULT lines on stdout
+# Needs tests/bench/kit/setup.sh (wrk) once. Results: RESULT lines on stdout
 # and, with RESULTS_LOG=file, appended there. Log level: LOG_LEVEL (default
 # info, i.e. one log line per decision, as deployed).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-bench=$(cd "$root/../shared/bench" && pwd)
+bench="$root/tests/bench/kit"
 secs=${1:-10}
 conns=${2:-"1 8 32"}
 payloads=${3:-"seinode-pod-legacy seinode-pod-needs-injection seinode-pod-split plain-pod"}

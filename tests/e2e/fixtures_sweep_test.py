@@ -1,4 +1,4 @@
-"""Every file in ../shared/fixtures through the real `seiguard review`, as is
+"""Every file in tests/fixtures through the real `seiguard review`, as is
 and (for JSON objects) wrapped as a Pod review on CREATE and UPDATE: never a
 crash, always an answer echoing the uid (exit 0) or a clear error (exit 2)."""
 import glob
@@ -6,7 +6,7 @@ import json
 import os
 import unittest
 
-from seiguard_e2e import SHARED, run
+from seiguard_e2e import FIXTURE_DIR, run
 
 
 def wrap(obj, operation):
@@ -36,7 +36,7 @@ class FixtureSweep(unittest.TestCase):
                 self.assertEqual(out, b"", label)
 
     def test_every_shared_fixture(self):
-        files = sorted(glob.glob(os.path.join(SHARED, "fixtures", "*", "*.*")))
+        files = sorted(glob.glob(os.path.join(FIXTURE_DIR, "*", "*.*")))
         files = [f for f in files if not f.endswith(".md")]
         self.assertGreaterEqual(len(files), 20)
         for path in files:
@@ -50,7 +50,7 @@ class FixtureSweep(unittest.TestCase):
                         self.check(json.dumps(wrap(obj, op)).encode(), f"{os.path.basename(path)} as Pod {op}")
 
     def test_review_fixtures_answer_with_their_own_uid(self):
-        for path in glob.glob(os.path.join(SHARED, "fixtures", "k8s-api", "admission.k8s.io.*.json")):
+        for path in glob.glob(os.path.join(FIXTURE_DIR, "k8s-api", "admission.k8s.io.*.json")):
             with open(path, "rb") as f:
                 body = f.read()
             code, out, err = run(["review"], body)

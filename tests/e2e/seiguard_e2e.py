@@ -12,8 +12,8 @@ import yaml
 
 BINARY = os.environ.get("SEIGUARD", os.path.join(os.path.dirname(__file__), "../../build/seiguard"))
 SOURCE = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
-SHARED = os.path.abspath(os.path.join(SOURCE, "..", "shared"))
-SEINODE = os.path.join(SHARED, "fixtures", "seinode")
+FIXTURE_DIR = os.path.join(SOURCE, "tests", "fixtures")
+SEINODE = os.path.join(FIXTURE_DIR, "seinode")
 FIXTURES = ["seinode-pod-legacy", "seinode-pod-split", "seinode-pod-needs-injection", "plain-pod"]
 
 

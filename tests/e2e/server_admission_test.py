@@ -5,14 +5,14 @@ import json
 import os
 import unittest
 
-from seiguard_e2e import FIXTURES, SHARED, fixture, run
+from seiguard_e2e import FIXTURE_DIR, FIXTURES, fixture, run
 from server_harness import Server, SharedServerTest, wait_until
 
 
 class AnswersLikeReview(SharedServerTest):
     def test_every_fixture_on_both_endpoints_matches_review_byte_for_byte(self):
         bodies = [fixture(n) for n in FIXTURES]
-        for path in glob.glob(os.path.join(SHARED, "fixtures", "k8s-api", "admission.k8s.io.*.json")):
+        for path in glob.glob(os.path.join(FIXTURE_DIR, "k8s-api", "admission.k8s.io.*.json")):
             with open(path, "rb") as f:
                 bodies.append(f.read())
         for body in bodies:

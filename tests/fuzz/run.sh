@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A short run of every fuzz target, seeded from ../shared/fixtures and the
+# A short run of every fuzz target, seeded from tests/fixtures and the
 # per-rule test data; each committed crasher in tests/fuzz/regressions/<target>/
 # is replayed first (it must not crash any more).
 #
@@ -9,20 +9,20 @@ build=${1:?build dir with SEIGUARD_FUZZ=ON}
 secs=${2:-20}
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-shared=$(cd "$root/../shared" && pwd)
+fixtures="$root/tests/fixtures"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 for target in fuzz_review fuzz_manifest fuzz_policy fuzz_patch; do
   corpus="$work/$target"
   mkdir -p "$corpus"
   case $target in
-    fuzz_review) cp "$shared"/fixtures/seinode/*.json "$shared"/fixtures/k8s-api/admission*.json "$corpus/" ;;
-    fuzz_manifest) cp "$shared"/fixtures/k8s-api/*.{json,yaml} "$root"/tests/data/bases/*.yaml "$corpus/" ;;
+    fuzz_review) cp "$fixtures"/seinode/*.json "$fixtures"/k8s-api/admission*.json "$corpus/" ;;
+    fuzz_manifest) cp "$fixtures"/k8s-api/*.{json,yaml} "$root"/tests/data/bases/*.yaml "$corpus/" ;;
     fuzz_policy)
       cp "$root"/manifests/base/policy.yaml "$corpus/base.yaml"
       cp "$root"/manifests/overlays/audit/policy.yaml "$corpus/audit.yaml" ;;
     fuzz_patch)
-      for f in "$shared"/fixtures/seinode/*.json; do
+      for f in "$fixtures"/seinode/*.json; do
         python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["request"]["object"]))' "$f" \
           > "$corpus/$(basename "$f")"
       done ;;

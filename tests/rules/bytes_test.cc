@@ -15,7 +15,7 @@ namespace {
 
 uint64_t Word(const unsigned char (&b)[8]) { return bytes::Load8(reinterpret_cast<const char*>(b)); }
 
-TEST(Bytes, AnyBelowAndAnyEqualAreExactForEveryByteAtEveryPosition) {
+TEST(Bytes, AnyBelowAndAnyEqualExactEverywhere) {
   for (unsigned filler : {0x20u, 0x41u, 0x7eu, 0x80u, 0xc3u, 0xffu}) {
     for (int pos = 0; pos < 8; ++pos) {
       for (unsigned v = 0; v < 256; ++v) {

@@ -69,7 +69,7 @@ TEST(JsonParser, ReportsInvalidJsonAndEmptyInput) {
   EXPECT_EQ(parser.Parse("").status().message(), "empty document");
 }
 
-TEST(JsonParser, ParsesADocumentWrittenIntoItsBufferWithoutReadingPastIt) {
+TEST(JsonParser, ParsesItsOwnBufferWithoutReadingPastIt) {
   JsonParser parser;
   const std::string doc = R"({"a":[1,2,{"b":"c"}]})";
   char* buffer = parser.Buffer(doc.size());

@@ -18,7 +18,7 @@ namespace {
 using nlohmann::json;
 
 json LegacyPod() {
-  return testing::LoadYaml(testing::SharedDir() / "fixtures/seinode/seinode-pod-legacy.review.json")
+  return testing::LoadYaml(testing::FixturesDir() / "seinode/seinode-pod-legacy.review.json")
       .at("request")
       .at("object");
 }
@@ -86,7 +86,7 @@ TEST(EvaluatePatch, MutateStillPatchesAnAllowedPod) {
   EXPECT_FALSE(after.patch.empty());
 }
 
-TEST(EvaluatePatch, PodUpdateWhoseDenialsBecomeWarningsKeepsItsLabelPatch) {
+TEST(EvaluatePatch, PodUpdateWarningsKeepTheLabelPatch) {
   json pod = LegacyPod();
   pod["metadata"]["labels"].erase("sei.io/node");
   // The same spec before and after: proxy-ignore-paths and the probes find

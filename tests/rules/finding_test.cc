@@ -12,7 +12,7 @@ TEST(Finding, MessageStartsWithTheRuleAndNamesPathAndContainer) {
   EXPECT_EQ(f.Warning(), "[probe-on-proxy-port] seid: what; fix");
 }
 
-TEST(Finding, AppendMessageAddsTheSameLineAndLeavesWhatWasThereAlone) {
+TEST(Finding, AppendMessageOnlyAddsTheSameLine) {
   Finding f{RuleId::kProxyIgnorePaths, Severity::kDeny, Path().Key("args").Index(3), "proxy",
             "tab\there", "new\nline"};
   std::string out = "[earlier] line\n";

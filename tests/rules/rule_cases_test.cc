@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <set>
 #include <sstream>
@@ -26,9 +27,13 @@ using testing::MakeReview;
 
 struct Case {
   std::string file;
+  size_t index = 0;  // in its file
   std::string name;
   json spec;
 };
+
+// What a failure prints for the parameter: the case's own words.
+void PrintTo(const Case& c, std::ostream* os) { *os << c.file << ": " << c.name; }
 
 std::vector<Case> LoadCases() {
   std::vector<Case> cases;
@@ -39,8 +44,9 @@ std::vector<Case> LoadCases() {
   std::sort(files.begin(), files.end());
   for (const fs::path& f : files) {
     json doc = LoadYaml(f);
+    size_t index = 0;
     for (const json& c : doc.at("cases")) {
-      cases.push_back({f.stem().string(), c.at("name").get<std::string>(), c});
+      cases.push_back({f.stem().string(), index++, c.at("name").get<std::string>(), c});
     }
   }
   return cases;
@@ -139,7 +145,10 @@ void Expect(const Answer& a, const json& want, Endpoint ep) {
 
 class RuleCases : public ::testing::TestWithParam<Case> {};
 
-TEST_P(RuleCases, AnswerAsExpectedAndPatchesConverge) {
+// Each case: its answers on both endpoints are as its file says, and its
+// patches converge (short test names; the case's name is in the trace).
+TEST_P(RuleCases, Converge) {
+  SCOPED_TRACE(GetParam().file + ".yaml: " + GetParam().name);
   const json& c = GetParam().spec;
   json object = Base(c.at("base"));
   if (c.contains("patch")) object = object.patch(c["patch"]);
@@ -178,15 +187,18 @@ TEST_P(RuleCases, AnswerAsExpectedAndPatchesConverge) {
   }
 }
 
+// "node_label_07": the file and the case's position in it.
 std::string CaseName(const ::testing::TestParamInfo<Case>& info) {
-  std::string name = info.param.file + "_" + info.param.name;
+  std::string name = info.param.file;
   for (char& ch : name) {
     if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
   }
-  return name;
+  char index[8];
+  std::snprintf(index, sizeof index, "_%02zu", info.param.index);
+  return name + index;
 }
 
-INSTANTIATE_TEST_SUITE_P(Rules, RuleCases, ::testing::ValuesIn(LoadCases()), CaseName);
+INSTANTIATE_TEST_SUITE_P(Case, RuleCases, ::testing::ValuesIn(LoadCases()), CaseName);
 
 // The walker must see every rule: a rule without fixtures is untested.
 TEST(RuleCases, CoverEveryRule) {

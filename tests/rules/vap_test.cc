@@ -33,7 +33,7 @@ std::multiset<std::string> RulesIn(const ordered& vap) {
   return out;
 }
 
-TEST(Backstop, DefaultPolicyDeniesInOneBindingAndWarnsInTheOther) {
+TEST(Backstop, DefaultDeniesInOneBindingWarnsInOther) {
   std::vector<ordered> docs = BackstopPolicies(Policy());
   ASSERT_EQ(docs.size(), 4u);
   EXPECT_EQ(docs[0]["kind"], "ValidatingAdmissionPolicy");

@@ -15,7 +15,7 @@ using nlohmann::json;
 using testing::ReadFile;
 
 std::string Fixture(const std::string& name) {
-  return ReadFile(testing::SharedDir() / "fixtures/seinode" / (name + ".review.json"));
+  return ReadFile(testing::FixturesDir() / "seinode" / (name + ".review.json"));
 }
 
 json Answer(const std::string& body, Endpoint ep, const Policy& policy = Policy()) {
@@ -61,7 +61,7 @@ TEST(Admission, DeniesTheLegacyPodListingEveryFinding) {
   EXPECT_EQ(r["auditAnnotations"]["proxy-ignore-paths"], "deny spec.initContainers[2].args[3]");
 }
 
-TEST(Admission, MutateDeniesTheLegacyPodOnlyForWhatCannotBePatched) {
+TEST(Admission, MutateDeniesLegacyPodOnlyForTheUnpatchable) {
   json r = Answer(Fixture("seinode-pod-legacy"), Endpoint::kMutate)["response"];
   EXPECT_EQ(r["allowed"], false);
   std::string m = r["status"]["message"];
@@ -83,7 +83,7 @@ TEST(Admission, PatchesTheNeedsInjectionPodWithThreeOps) {
   EXPECT_EQ(r["auditAnnotations"]["decision"], "patched");
 }
 
-TEST(Admission, ThePatchedNeedsInjectionPodValidatesWithNoFurtherPatch) {
+TEST(Admission, PatchedNeedsInjectionPodValidatesClean) {
   json review = json::parse(Fixture("seinode-pod-needs-injection"));
   json r = Answer(review.dump(), Endpoint::kMutate)["response"];
   json patch = json::parse(testing::Base64Decode(r["patch"]));

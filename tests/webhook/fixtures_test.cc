@@ -1,4 +1,4 @@
-// Every file in ../shared/fixtures goes through the review path: as an
+// Every file in tests/fixtures goes through the review path: as an
 // AdmissionReview where it is one, and wrapped as a Pod review (CREATE and
 // UPDATE) where it is an object. Never a crash; always an answer echoing the
 // uid, or a clear error.
@@ -19,8 +19,8 @@ namespace fs = std::filesystem;
 
 std::vector<fs::path> SharedFixtures() {
   std::vector<fs::path> files;
-  for (const char* dir : {"fixtures/k8s-api", "fixtures/seinode"}) {
-    for (const auto& e : fs::directory_iterator(testing::SharedDir() / dir)) {
+  for (const char* dir : {"k8s-api", "seinode"}) {
+    for (const auto& e : fs::directory_iterator(testing::FixturesDir() / dir)) {
       std::string ext = e.path().extension().string();
       if (ext == ".json" || ext == ".yaml") files.push_back(e.path());
     }
@@ -70,7 +70,7 @@ TEST(SharedFixtures, AllGetAnAnswerOrAClearError) {
 }
 
 TEST(SharedFixtures, TheEveryFieldPodDecodesAsAPod) {
-  json pod = json::parse(testing::ReadFile(testing::SharedDir() / "fixtures/k8s-api/core.v1.Pod.json"));
+  json pod = json::parse(testing::ReadFile(testing::FixturesDir() / "k8s-api/core.v1.Pod.json"));
   AdmissionHandler handler;
   auto r = handler.Review(testing::MakeReview(pod).dump(), Endpoint::kValidate, Policy());
   ASSERT_TRUE(r.ok());

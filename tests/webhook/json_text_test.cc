@@ -37,10 +37,10 @@ TEST(JsonPatchText, IsByteForByteWhatTheLibraryWouldWrite) {
   EXPECT_EQ(JsonPatchText({}), LibraryText({}));
 }
 
-TEST(JsonPatchText, MatchesTheLibraryOnTheNeedsInjectionFixturesPatch) {
+TEST(JsonPatchText, MatchesTheLibraryOnTheFixturePatch) {
   AdmissionHandler handler;
   std::string body =
-      testing::ReadFile(testing::SharedDir() / "fixtures/seinode/seinode-pod-needs-injection.review.json");
+      testing::ReadFile(testing::FixturesDir() / "seinode/seinode-pod-needs-injection.review.json");
   auto r = handler.Review(body, Endpoint::kMutate, Policy());
   ASSERT_TRUE(r.ok());
   json patch = json::parse(testing::Base64Decode(json::parse(r->body)["response"]["patch"]));

@@ -73,7 +73,7 @@ TEST(LogQueue, WritesEveryLineInOrder) {
   EXPECT_EQ(queue.dropped(), 0u);
 }
 
-TEST(LogQueue, BelowTheThresholdNothingIsWrittenUntilTheIntervalOrAFlush) {
+TEST(LogQueue, BelowTheThresholdWaitsForTheIntervalOrAFlush) {
   Pipe pipe;
   LogQueue queue({pipe.write_fd(), 1 << 20, 1 << 16, 60s});
   ASSERT_TRUE(queue.Push("quiet\n", false));
@@ -82,7 +82,7 @@ TEST(LogQueue, BelowTheThresholdNothingIsWrittenUntilTheIntervalOrAFlush) {
   EXPECT_EQ(pipe.Drain(1s), "quiet\n");
 }
 
-TEST(LogQueue, CrossingTheThresholdOrAnUrgentLineWakesTheWriter) {
+TEST(LogQueue, ThresholdOrAnUrgentLineWakesTheWriter) {
   Pipe pipe;
   LogQueue queue({pipe.write_fd(), 1 << 20, 100, 60s});
   std::string line(60, 'a');
@@ -94,7 +94,7 @@ TEST(LogQueue, CrossingTheThresholdOrAnUrgentLineWakesTheWriter) {
   EXPECT_EQ(pipe.Drain(5s), "warning\n");
 }
 
-TEST(LogQueue, AStalledReaderDropsAndCountsLinesButNeverBlocksPush) {
+TEST(LogQueue, AStalledReaderDropsLinesNeverBlocks) {
   Pipe pipe;
   pipe.Fill();
   LogQueue queue({pipe.write_fd(), 1024, 256, 10ms});

@@ -19,7 +19,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-TEST(InstallErrorHandling, NeverEchoesExceptionTextForAnyKindOfThrow) {
+TEST(InstallErrorHandling, NeverEchoesExceptionText) {
   httplib::Server server;
   Metrics metrics;
   server.Get("/std", [](const httplib::Request&, httplib::Response&) {
@@ -59,7 +59,7 @@ TEST(ParseGoDuration, ReadsWhatTheApiServerSends) {
   EXPECT_FALSE(ParseGoDuration("-1s", &d));
 }
 
-TEST(ReadEdgeHeaders, FindsEachHeaderInAnyCaseAndTakesTheFirstOfARepeat) {
+TEST(ReadEdgeHeaders, AnyCaseAndTheFirstOfARepeat) {
   httplib::Headers headers{{"accept", "*/*"},
                            {"CONTENT-TYPE", "application/json"},
                            {"content-length", "12"},
