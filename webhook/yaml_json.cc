@@ -32,6 +32,7 @@ struct Node {
 struct Entry {
   uint32_t key_offset, key_length;
   uint64_t hash;     // of the key text
+  int key_type;      // the Go type go-yaml gave the key (YamlScalar::Type)
   uint32_t value;    // node
   uint64_t setter;   // the Collect call whose literal key set it last
 };
@@ -216,13 +217,13 @@ class Converter {
     marks_ = &doc->marks;
     serial_ = 0;
     expanding_.clear();
+    written_.clear();
     if (has_alias_) {
       decodes_ = 1;  // go-yaml counts the document node too
       aliased_ = 0;
-      alias_depth_ = 0;
+      sizes_.clear();
       Status s = Count(root_);
       if (!s.ok()) return s;
-      expanding_.clear();
     }
     return Value(root_, 0);
   }
@@ -246,10 +247,28 @@ class Converter {
     const Node& n = nodes_[index];
     switch (n.type) {
       case Node::Type::kAlias: {
+        // An anchor's JSON is the same wherever it is repeated: written
+        // once, then copied with its marks (unless deeper than before,
+        // where the nesting limit must be checked again).
+        auto cached = written_.find(n.target);
+        if (cached != written_.end() && depth <= cached->second.depth) {
+          const Written w = cached->second;
+          if (out_->size() + w.length > kMaxJsonBytes) return ErrorAt(n, "aliases expand to more than 16 MiB");
+          size_t shift = out_->size() - w.offset;
+          out_->append(*out_, w.offset, w.length);  // safe from itself; grows geometrically
+          for (size_t i = w.mark_begin; i < w.mark_end; ++i) {
+            NodeMark m = (*marks_)[i];
+            m.json_offset += static_cast<uint32_t>(shift);
+            marks_->push_back(m);
+          }
+          return Status();
+        }
         Status s = EnterAlias(index);
         if (!s.ok()) return s;
+        size_t offset = out_->size(), mark_begin = marks_->size();
         s = Value(n.target, depth);
         expanding_.pop_back();
+        if (s.ok()) written_[n.target] = {offset, out_->size() - offset, mark_begin, marks_->size(), depth};
         return s;
       }
       case Node::Type::kScalar: {
@@ -300,11 +319,14 @@ class Converter {
     return Status();
   }
 
-  // Appends the key of a mapping entry to key_pool_, as a JSON string literal.
-  Status Key(uint32_t index) {
+  // Appends the key of a mapping entry to key_pool_, as a JSON string
+  // literal; `type` is the Go type go-yaml gave it (1 and "1" are two keys
+  // to go-yaml, and one JSON key).
+  Status Key(uint32_t index, int* type) {
     const Node* n = &nodes_[index];
     if (n->type == Node::Type::kAlias) n = &nodes_[n->target];
     if (n->type != Node::Type::kScalar) return ErrorAt(nodes_[index], "invalid map key: a mapping or a list");
+    *type = static_cast<int>(YamlScalar::Type::kString);
     if (n->tag_len == 0 && (!n->plain || PlainIsString(Text(*n)))) {
       AppendJsonString(key_pool_, Text(*n));
       return Status();
@@ -313,6 +335,7 @@ class Converter {
     if (!v.ok()) return ErrorAt(*n, v.status().message());
     StatusOr<std::string> text = YamlScalarKey(*v);
     if (!text.ok()) return ErrorAt(*n, text.status().message());
+    *type = static_cast<int>(v->type);
     AppendJsonString(key_pool_, *text);
     return Status();
   }
@@ -332,17 +355,23 @@ class Converter {
         continue;
       }
       size_t start = key_pool_.size();
-      Status s = Key(Kid(n, i));
+      int type = 0;
+      Status s = Key(Kid(n, i), &type);
       if (!s.ok()) return s;
       std::string_view key = std::string_view(key_pool_).substr(start);
       uint64_t hash = Fnv1a(key);
       Entry* existing = Find(depth, key, hash);
       if (existing == nullptr) {
-        entries.push_back({static_cast<uint32_t>(start), static_cast<uint32_t>(key.size()), hash, value, serial});
+        entries.push_back({static_cast<uint32_t>(start), static_cast<uint32_t>(key.size()), hash, type, value, serial});
         if (entries.size() > kLinearSearch) Index(depth);
         continue;
       }
       key_pool_.resize(start);  // known already
+      if (existing->key_type != type) {
+        return ErrorAt(k, "two keys of this mapping become the JSON key " +
+                              std::string(key_pool_, existing->key_offset, existing->key_length) +
+                              " (say, 1 and \"1\"); kubectl keeps one of them at random: write one");
+      }
       if (existing->setter == serial) {
         return ErrorAt(k, "duplicate key " + std::string(key_pool_, existing->key_offset, existing->key_length) +
                               " (kubectl would keep the last value silently; write the key once)");
@@ -404,57 +433,97 @@ class Converter {
     for (size_t i = index.size(); i < entries.size(); ++i) index.emplace(entries[i].hash, static_cast<uint32_t>(i));
   }
 
-  // go-yaml's decode counting, walked as go-yaml walks (keys, values, merges
-  // backwards), for its "excessive aliasing" refusal. Only for documents
-  // with aliases; the ratio stops an alias bomb long before it costs much.
+  // go-yaml's refusal of documents made mostly of alias expansion, counted as
+  // go-yaml counts its decode steps (every node, keys too; an alias and then
+  // its anchor's nodes; the mappings of a merge list but not the list).
+  // Within one alias expansion every step is an aliased one, so the ratio
+  // only grows there and only falls outside: checking at the end of each
+  // outermost expansion finds every document go-yaml refuses, and each
+  // anchor's size is counted once, however often it is repeated.
   Status Count(uint32_t index) {
-    ++decodes_;
-    if (alias_depth_ > 0) ++aliased_;
-    if (aliased_ > 100 && decodes_ > 1000 &&
-        static_cast<double>(aliased_) / static_cast<double>(decodes_) >
-            AllowedAliasRatio(static_cast<double>(decodes_))) {
-      return ErrorAt(nodes_[index], "document contains excessive aliasing");
-    }
     const Node& n = nodes_[index];
-    switch (n.type) {
-      case Node::Type::kScalar:
-        return Status();
-      case Node::Type::kAlias: {
-        Status s = EnterAlias(index);
-        if (!s.ok()) return s;
-        ++alias_depth_;
-        s = Count(n.target);
-        --alias_depth_;
-        expanding_.pop_back();
-        return s;
+    if (n.type == Node::Type::kAlias) {
+      uint64_t size = 0;
+      Status s = Size(n.target, &size);
+      if (!s.ok()) return s;
+      decodes_ = Add(decodes_, Add(size, 1));
+      aliased_ = Add(aliased_, size);
+      if (aliased_ > 100 && decodes_ > 1000 &&
+          static_cast<double>(aliased_) / static_cast<double>(decodes_) >
+              AllowedAliasRatio(static_cast<double>(decodes_))) {
+        return ErrorAt(n, "document contains excessive aliasing");
       }
-      case Node::Type::kSequence:
-        for (uint32_t i = 0; i < n.kid_count; ++i) {
-          Status s = Count(Kid(n, i));
-          if (!s.ok()) return s;
+      return Status();
+    }
+    ++decodes_;
+    return ForEachDecoded(n, [&](uint32_t child) { return Count(child); });
+  }
+
+  // Calls fn for the nodes go-yaml decodes right below `n`.
+  template <typename Fn>
+  Status ForEachDecoded(const Node& n, Fn fn) {
+    if (n.type == Node::Type::kSequence) {
+      for (uint32_t i = 0; i < n.kid_count; ++i) {
+        Status s = fn(Kid(n, i));
+        if (!s.ok()) return s;
+      }
+    } else if (n.type == Node::Type::kMapping) {
+      for (uint32_t i = 0; i + 1 < n.kid_count; i += 2) {
+        const Node& k = nodes_[Kid(n, i)];
+        const Node& v = nodes_[Kid(n, i + 1)];
+        Status s;
+        if (k.type == Node::Type::kScalar && IsMergeKey(Text(k), k.plain, Tag(k)) && v.type == Node::Type::kSequence) {
+          for (uint32_t j = 0; j < v.kid_count && s.ok(); ++j) s = fn(Kid(v, j));
+        } else if (k.type == Node::Type::kScalar && IsMergeKey(Text(k), k.plain, Tag(k))) {
+          s = fn(Kid(n, i + 1));
+        } else {
+          s = fn(Kid(n, i));
+          if (s.ok()) s = fn(Kid(n, i + 1));
         }
-        return Status();
-      case Node::Type::kMapping:
-        for (uint32_t i = 0; i + 1 < n.kid_count; i += 2) {
-          const Node& k = nodes_[Kid(n, i)];
-          Status s;
-          if (k.type == Node::Type::kScalar && IsMergeKey(Text(k), k.plain, Tag(k))) {
-            const Node& v = nodes_[Kid(n, i + 1)];
-            if (v.type == Node::Type::kSequence) {
-              for (uint32_t j = v.kid_count; j-- > 0 && s.ok();) s = Count(Kid(v, j));
-            } else {
-              s = Count(Kid(n, i + 1));
-            }
-          } else {
-            s = Count(Kid(n, i));
-            if (s.ok()) s = Count(Kid(n, i + 1));
-          }
-          if (!s.ok()) return s;
-        }
-        return Status();
+        if (!s.ok()) return s;
+      }
     }
     return Status();
   }
+
+  // The decode steps of node `index` and all below it, aliases expanded;
+  // an alias met inside its own anchor is go-yaml's "contains itself".
+  Status Size(uint32_t index, uint64_t* size) {
+    if (sizes_.empty()) sizes_.assign(nodes_.size(), kUnknown);
+    if (sizes_[index] == kInProgress) {
+      return ErrorAt(nodes_[index], "anchor value contains itself");
+    }
+    if (sizes_[index] != kUnknown) {
+      *size = sizes_[index];
+      return Status();
+    }
+    const Node& n = nodes_[index];
+    sizes_[index] = kInProgress;
+    uint64_t total = 1;
+    Status s;
+    if (n.type == Node::Type::kAlias) {
+      uint64_t target = 0;
+      s = Size(n.target, &target);
+      if (!s.ok()) return ErrorAt(n, "anchor '" + std::string(Text(n)) + "' value contains itself");
+      total = Add(total, target);
+    } else {
+      s = ForEachDecoded(n, [&](uint32_t child) {
+        uint64_t part = 0;
+        Status cs = Size(child, &part);
+        total = Add(total, part);
+        return cs;
+      });
+      if (!s.ok()) return s;
+    }
+    sizes_[index] = total;
+    *size = total;
+    return Status();
+  }
+
+  static uint64_t Add(uint64_t a, uint64_t b) { return a > kSaturated - b ? kSaturated : a + b; }
+  static constexpr uint64_t kSaturated = uint64_t{1} << 60;
+  static constexpr uint64_t kUnknown = ~uint64_t{0};
+  static constexpr uint64_t kInProgress = ~uint64_t{0} - 1;
 
   // The document being read.
   std::vector<Node> nodes_;
@@ -477,7 +546,12 @@ class Converter {
   std::string key_pool_;
   uint64_t serial_ = 0;
   uint64_t decodes_ = 0, aliased_ = 0;
-  int alias_depth_ = 0;
+  std::vector<uint64_t> sizes_;  // decode steps below each node, once known
+  // Where each anchor's JSON was first written (aliases copy it).
+  struct Written {
+    size_t offset, length, mark_begin, mark_end, depth;
+  };
+  std::unordered_map<uint32_t, Written> written_;
 
   size_t line_offset_ = 0;
   size_t max_documents_ = 0;

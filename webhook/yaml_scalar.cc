@@ -203,7 +203,7 @@ void Resolve(std::string_view in, std::string_view tag, YamlScalar* v, std::stri
     v->text = std::string(in);
     return;
   }
-  if (LookUp(in, v, rtag)) return;
+  if (in.size() <= 5 && LookUp(in, v, rtag)) return;  // no word of the map is longer
   if (dot) {
     double d = 0;
     std::string plain = WithoutUnderscores(in);
@@ -303,6 +303,22 @@ StatusOr<YamlScalar> ResolveYamlScalar(std::string_view value, bool plain, std::
   if (tag.empty() && !plain) {
     v.text = std::string(value);
     return v;
+  }
+  // The commonest number, a plain decimal like 8443: no sign but '-', no
+  // leading zero (that is octal), few enough digits to fit.
+  if (tag.empty() && !value.empty() && value.size() <= 18) {
+    size_t i = value[0] == '-' ? 1 : 0;
+    bool decimal = i < value.size() && (value[i] != '0' || value.size() == i + 1);
+    int64_t n = 0;
+    for (size_t j = i; decimal && j < value.size(); ++j) {
+      decimal = IsDigit(value[j]);
+      n = n * 10 + (value[j] - '0');
+    }
+    if (decimal) {
+      v.type = YamlScalar::Type::kInt;
+      v.integer = i == 1 ? -n : n;
+      return v;
+    }
   }
   if (TagIs(tag, "binary")) {
     std::string decoded;
