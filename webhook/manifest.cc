@@ -155,7 +155,17 @@ size_t JsonValueEnd(std::string_view t, size_t p) {
 // the rest of the stream (from the end of the last good value, blanks up to
 // the first newline dropped) is read as YAML.
 void ParseJsonStream(const std::string& file, std::string_view text, ManifestSet* out) {
-  JsonParser parser;
+  // Kept per thread: a parser's buffers are sized to the largest document
+  // it saw, and making them anew for every file costs more than the parse.
+  thread_local JsonParser parser;
+  // Almost always the stream is one JSON document: one parse says so.
+  size_t first = text.find_first_not_of(" \t\r\n");
+  size_t last = text.find_last_not_of(" \t\r\n");
+  if (first != std::string_view::npos && text[last] == '}' && parser.Parse(text.substr(first, last + 1 - first)).ok()) {
+    auto [line, column] = LineColumn(text, first);
+    out->documents.push_back({file, 0, line, false, std::string(text.substr(first, last + 1 - first)), {}, line, column, {}});
+    return;
+  }
   size_t pos = 0, consumed = 0, count = 0;
   for (;;) {
     while (pos < text.size() && std::strchr(" \t\r\n", text[pos]) != nullptr) ++pos;
