@@ -167,7 +167,7 @@ class Check(unittest.TestCase):
         self.assertEqual(self.check(os.path.join(self.tmp, "missing.yaml"))[0], 2)
         self.assertEqual(run(["check"])[0], 2)
 
-    def test_yaml_core_schema_typing(self):
+    def test_a_quoted_port_is_a_string_kubernetes_refuses(self):
         base = pod("seinode-pod-split")
         text = yaml.safe_dump(base, sort_keys=False)
         quoted = text.replace("containerPort: 9100", "containerPort: '9100'")
@@ -176,6 +176,86 @@ class Check(unittest.TestCase):
         self.assertEqual(code, 2)
         self.assertIn("expected an integer, got a string", json.loads(out)["errors"][0]["message"])
         self.assertEqual(self.check(self.write("u.yaml", text))[0], 0)
+
+    # What issue 14 found: a manifest must mean to check what it means to kubectl.
+    SEINODE_POD = """apiVersion: v1
+kind: Pod
+metadata:
+  name: pacific-1-0
+  labels:
+    sei.io/node: {label}
+spec:
+  containers:
+  - name: sei-sidecar
+    image: ghcr.io/sei-protocol/seictl:v1
+    ports: [{{name: public, containerPort: 9100}}]
+    env: [{{name: SEI_SIDECAR_PUBLIC_PORT, value: "9100"}}]
+    readinessProbe: {{httpGet: {{path: /v0/healthz, port: {port}}}}}
+"""
+
+    def test_yaml_11_octal_port_is_the_proxy_port(self):
+        code, out, _ = self.check(self.write("octal.yaml", self.SEINODE_POD.format(label="pacific-1", port="020373")))
+        self.assertEqual(code, 1, out)
+        self.assertRegex(out, r"octal\.yaml:13:\d+: deny \[probe-on-proxy-port\]")
+        for port in ("0x20FB", "8443.0", "8.443e3", "08443", "0o20373", "8_443"):
+            code, out, _ = self.check(self.write("p.yaml", self.SEINODE_POD.format(label="pacific-1", port=port)))
+            self.assertEqual(code, 1, port + ": " + out)
+        code, out, _ = self.check(self.write("ok.yaml", self.SEINODE_POD.format(label="pacific-1", port="9100")))
+        self.assertEqual(code, 0, out)
+
+    def test_yaml_11_boolean_label_is_refused_with_its_position_and_a_fix(self):
+        code, out, _ = self.check(self.write("yes.yaml", self.SEINODE_POD.format(label="yes", port="9100")))
+        self.assertEqual(code, 2, out)
+        self.assertRegex(out, r"yes\.yaml:6:18: error: .*labels.*sei\.io/node.*expected a string, got a boolean.*quote")
+        code, out, _ = self.check(self.write("q.yaml", self.SEINODE_POD.format(label="'yes'", port="9100")))
+        self.assertEqual(code, 0, out)
+        # Any kind's metadata, as kubectl refuses it before sending.
+        code, out, _ = self.check(self.write("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n"
+                                                         "  annotations: {enabled: on}\n"))
+        self.assertEqual(code, 2, out)
+        self.assertRegex(out, r"cm\.yaml:5:\d+: error: cannot decode the ConfigMap: metadata\.annotations\.enabled")
+
+    def test_merged_proxy_args_are_judged_at_the_line_they_are_written(self):
+        text = """x-proxy: &proxy
+  name: kube-rbac-proxy
+  image: quay.io/brancz/kube-rbac-proxy:v0.15.0
+  args:
+  - --secure-listen-address=0.0.0.0:8443
+  - --ignore-paths=/v0/healthz
+apiVersion: v1
+kind: Pod
+metadata: {name: p, labels: {sei.io/node: pacific-1}}
+spec:
+  containers:
+  - <<: *proxy
+    ports: [{containerPort: 8443}]
+"""
+        code, out, _ = self.check(self.write("merge.yaml", text))
+        self.assertEqual(code, 1, out)
+        self.assertRegex(out, r"merge\.yaml:6:5: deny \[proxy-ignore-paths\] Pod/p: spec\.containers\[0\]\.args\[1\]")
+        # --fix writes the merge out and drops the flag; kubectl reads it as fixed.
+        code, fixed, err = run(["check", "--fix", os.path.join(self.tmp, "merge.yaml")])
+        self.assertNotIn(b"<<", fixed)
+        doc = yaml.safe_load(fixed)
+        self.assertEqual(doc["spec"]["containers"][0]["args"], ["--secure-listen-address=0.0.0.0:8443"])
+        self.assertIn("--ignore-paths=/v0/healthz", doc["x-proxy"]["args"])  # not part of the Pod
+
+    def test_empty_files_hold_no_objects_whatever_their_name(self):
+        for name in ("empty.json", "empty.yaml", "blank.json", "comments.yaml"):
+            text = {"blank.json": " \n\n", "comments.yaml": "# nothing\n---\n"}.get(name, "")
+            code, out, _ = self.check("-o", "json", self.write(name, text))
+            self.assertEqual(code, 0, name + ": " + out)
+            self.assertEqual(json.loads(out)["errors"], [], name)
+
+    def test_replication_controllers_are_judged(self):
+        legacy = pod("seinode-pod-legacy")
+        rc = {"apiVersion": "v1", "kind": "ReplicationController", "metadata": {"name": "rc", "namespace": "sei"},
+              "spec": {"replicas": 1, "template": {"metadata": legacy["metadata"], "spec": legacy["spec"]}}}
+        code, out, _ = self.check("-o", "json", self.write("rc.yaml", yaml.safe_dump(rc)))
+        self.assertEqual(code, 1, out)
+        report = json.loads(out)
+        self.assertEqual(report["objects"], 1)
+        self.assertIn("proxy-ignore-paths", {f["rule"] for f in report["findings"]})
 
     def test_nesting_beyond_the_limit_is_an_error_not_a_crash(self):
         deep = self.write("deep.yaml", "[" * 2_000_000)
