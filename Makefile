@@ -12,7 +12,7 @@ CERTS ?= certs/dev
 PORT ?= 9443
 PUBLIC_PORT ?= 8080
 
-.PHONY: setup build test test-deps backstop build-sanitized test-sanitized fuzz soak run review bench clean
+.PHONY: image image-test setup build test test-deps backstop build-sanitized test-sanitized fuzz soak run review bench clean
 
 # Debian packages: the test set of scripts/setup.sh (a superset of the build
 # set; the image's build stage installs only that one).
@@ -69,6 +69,17 @@ backstop: build
 
 review: build
 	@./$(BUILD)/seiguard review < $(FIXTURE); echo
+
+# The container image, built here without a Docker daemon (buildah, chroot
+# isolation, vfs storage; the debian:12 base made with mmdebstrap when no
+# registry is reachable), and its release check. Minutes each; not part of
+# make test. IMAGE names the tag.
+IMAGE ?= localhost/seiguard:dev
+image:
+	@./scripts/image.sh build $(IMAGE)
+
+image-test:
+	@./scripts/image.sh test $(IMAGE)
 
 bench: build
 	@taskset -c 1 ./$(BUILD)/tests/seiguard_bench --benchmark_min_time=1 --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
