@@ -20,8 +20,9 @@ std::optional<Action> ActionFromName(std::string_view name) {
   return std::nullopt;
 }
 
-const std::array<RuleInfo, kRuleCount>& Rules() {
-  static const std::array<RuleInfo, kRuleCount> kRules = {{
+namespace {
+
+constexpr std::array<RuleInfo, kRuleCount> kRules = {{
       {RuleId::kProxyIgnorePaths, "proxy-ignore-paths", Action::kDeny, false,
        "kube-rbac-proxy must not be started with --ignore-paths",
        "No element of the proxy container's command or args contains --ignore-paths "
@@ -72,9 +73,21 @@ const std::array<RuleInfo, kRuleCount>& Rules() {
        "the proxy port 8443 and the public port 9100.",
        "Add the missing port (8443 for tasks through the proxy, 9100 for health and "
        "metrics) to the Service."},
-  }};
-  return kRules;
+}};
+
+// Rule(id) indexes by position: an entry out of its enum's order would put
+// one rule's name on another's findings. The build refuses that.
+constexpr bool InIdOrder() {
+  for (size_t i = 0; i < kRules.size(); ++i) {
+    if (static_cast<size_t>(kRules[i].id) != i) return false;
+  }
+  return true;
 }
+static_assert(InIdOrder(), "rules/catalog.cc: kRules must list the rules in RuleId order");
+
+}  // namespace
+
+const std::array<RuleInfo, kRuleCount>& Rules() { return kRules; }
 
 const RuleInfo& Rule(RuleId id) { return Rules()[static_cast<size_t>(id)]; }
 

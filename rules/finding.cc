@@ -75,7 +75,21 @@ std::string Finding::Warning() const {
   std::string_view sep = fix.empty() ? "" : "; ";
   std::string full = Line(rule, container, colon, what, sep, fix);
   if (full.size() <= kMaxWarningBytes) return full;
-  return Truncate(Line(rule, container, colon, what), kMaxWarningBytes);
+  // Too long: the explanation is cut, never the rule, the container or the
+  // fix ("what is wrong and what to do": the denial and the audit annotation
+  // keep the whole text).
+  size_t kept = full.size() - what.size();
+  if (kept + kMinExplanationBytes + 3 <= kMaxWarningBytes) {
+    // At a word's end when one is near, for a line that reads.
+    size_t room = kMaxWarningBytes - kept - 3;
+    size_t space = what.rfind(' ', room);
+    size_t cut = space != std::string::npos && space >= room / 2 ? space : room;
+    while (cut > 0 && (static_cast<unsigned char>(what[cut]) & 0xC0) == 0x80) --cut;
+    return Line(rule, container, colon, std::string_view(what).substr(0, cut), std::string_view("..."), sep, fix);
+  }
+  // No room for any explanation: the fix alone, within what the API server
+  // keeps of a warning.
+  return Truncate(Line(rule, container, colon, fix), kMaxServerWarningBytes);
 }
 
 }  // namespace seiguard

@@ -23,12 +23,17 @@ struct Finding {
   std::string Message() const;
   // The same line appended to `out` (no string of its own).
   void AppendMessage(std::string& out) const;
-  // "[rule] c: what; fix", cut to at most 120 bytes on a character boundary:
-  // an AdmissionResponse warning (the API server truncates long ones).
+  // "[rule] c: what; fix" as an AdmissionResponse warning: at most 120 bytes
+  // (the API server's advice). A longer one loses part of `what`, cut on a
+  // character boundary and marked "...", never the rule, the container or
+  // the fix; when even those exceed 120 bytes, "[rule] c: fix" alone, cut at
+  // 256 bytes (where the API server truncates).
   std::string Warning() const;
 };
 
 inline constexpr size_t kMaxWarningBytes = 120;
+inline constexpr size_t kMaxServerWarningBytes = 256;
+inline constexpr size_t kMinExplanationBytes = 16;  // less says nothing: drop it
 
 }  // namespace seiguard
 

@@ -227,8 +227,11 @@ StatusOr<Policy> PolicyFromJson(const json& doc, std::string_view source) {
                                        (info.can_mutate ? ", mutate" : "") + ", got " +
                                        value.dump());
         } else if (*action == Action::kMutate && !info.can_mutate) {
-          r.Error("rules." + name, "cannot be mutate (only sidecar-public-port, "
-                                   "sidecar-public-port-env and node-label inject)");
+          std::string injecting;
+          for (const RuleInfo& rule : Rules()) {
+            if (rule.can_mutate) injecting += (injecting.empty() ? "" : ", ") + std::string(rule.name);
+          }
+          r.Error("rules." + name, "cannot be mutate (only " + injecting + " inject)");
         } else {
           p.actions[static_cast<size_t>(*id)] = *action;
         }

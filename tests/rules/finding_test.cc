@@ -23,16 +23,36 @@ TEST(Finding, AppendMessageOnlyAddsTheSameLine) {
   EXPECT_EQ(f.Message(), "[proxy-ignore-paths] args[3] (container proxy): tab here; new line");
 }
 
-TEST(Finding, WarningStaysWithin120BytesOnACharacterBoundary) {
+TEST(Finding, LongWarningCutsTheExplanationAndKeepsTheFix) {
   std::string what;
   for (int i = 0; i < 60; ++i) what += "\xc3\xa9";  // 'é', two bytes each
   Finding f{RuleId::kNodeLabel, Severity::kWarn, Path(), "c", what, "a long fix"};
   std::string w = f.Warning();
   EXPECT_LE(w.size(), kMaxWarningBytes);
-  EXPECT_EQ(w.substr(w.size() - 3), "...");
+  EXPECT_EQ(w.rfind("[node-label] c: ", 0), 0u);
+  ASSERT_GE(w.size(), 16u);
+  EXPECT_EQ(w.substr(w.size() - 15), "...; a long fix");
   // No split UTF-8 sequence: the byte before "..." is a complete character.
-  std::string body = w.substr(0, w.size() - 3);
+  std::string body = w.substr(0, w.size() - 15);
   EXPECT_EQ((body.size() - std::string("[node-label] c: ").size()) % 2, 0u);
+}
+
+TEST(Finding, AWarningWithNoRoomForItsExplanationKeepsTheFix) {
+  std::string fix(150, 'f');
+  Finding f{RuleId::kProxyIgnorePaths, Severity::kWarn, Path(), "kube-rbac-proxy", "why", fix};
+  EXPECT_EQ(f.Warning(), "[proxy-ignore-paths] kube-rbac-proxy: " + fix);
+  Finding huge{RuleId::kProxyIgnorePaths, Severity::kWarn, Path(), "c", "why", std::string(400, 'f')};
+  EXPECT_EQ(huge.Warning().size(), kMaxServerWarningBytes);
+}
+
+TEST(Finding, WarnModeProxyIgnorePathsSaysHowToFixIt) {
+  // The real finding in warn mode was over 120 bytes and lost its fix.
+  Finding f{RuleId::kProxyIgnorePaths, Severity::kWarn, Path(), "kube-rbac-proxy",
+            "--ignore-paths skips authentication (and lets a forged X-Remote-User through)",
+            "remove it; serve health and metrics on the sidecar's public port 9100"};
+  std::string w = f.Warning();
+  EXPECT_LE(w.size(), kMaxWarningBytes);
+  EXPECT_NE(w.find("remove it; serve health and metrics on the sidecar's public port 9100"), std::string::npos) << w;
 }
 
 TEST(Finding, ControlCharactersNeverReachAWarning) {

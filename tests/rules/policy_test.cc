@@ -53,11 +53,17 @@ TEST(Policy, ReportsEveryErrorAtOnce) {
   ASSERT_FALSE(p.ok());
   const std::string& m = p.status().message();
   for (const char* want : {"proxy.port: must be an integer port number", "sidecar.publicPort: must be a port number between 1 and 65535",
-                           "rules.proxy-ignore-paths: cannot be mutate", "unknown key \"rules.no-such-rule\"",
+                           "rules.proxy-ignore-paths: cannot be mutate (only ", "unknown key \"rules.no-such-rule\"",
                            "rules.node-label: must be one of deny, warn, off, mutate", "remediate: must be true or false",
                            "nodeLabel: \"not a label\" is not a valid label key"}) {
     EXPECT_NE(m.find(want), std::string::npos) << "missing: " << want << "\nin: " << m;
   }
+  // The injecting rules it names are the catalog's, none typed here.
+  std::string injecting;
+  for (const RuleInfo& r : Rules()) {
+    if (r.can_mutate) injecting += (injecting.empty() ? "" : ", ") + std::string(r.name);
+  }
+  EXPECT_NE(m.find("(only " + injecting + " inject)"), std::string::npos) << m;
 }
 
 TEST(Policy, RefusesFloatAndBooleanPorts) {
