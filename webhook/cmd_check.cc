@@ -81,7 +81,9 @@ Runner SetupCheck(CLI::App& app) {
       "check",
       "Check manifests with the webhook's rules, as /validate judges a CREATE of each object.\n"
       "PATH: files, directories (recursive: *.yaml, *.yml, *.json) or - for stdin. YAML\n"
-      "streams, kind: List (kubectl get -o yaml|json) and JSON are read.\n"
+      "streams, kind: List (kubectl get -o yaml|json) and JSON are read as kubectl\n"
+      "reads them (YAML 1.1: yes is true, 0755 is 493, merge keys apply); seiguard read\n"
+      "prints that JSON.\n"
       "Exit: 0 no denying finding, 1 a denying finding (or a warning with\n"
       "--warnings-as-errors), 2 unusable input or usage.");
   cmd->add_option("paths", opt->paths, "files, directories, or - for stdin")->required();

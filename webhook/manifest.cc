@@ -145,8 +145,32 @@ size_t JsonValueEnd(std::string_view t, size_t p) {
     }
     return std::string_view::npos;
   }
+  // A literal or a number ends where Go's JSON scanner ends it: "nullnull"
+  // is two values, "01" is 0 and then 1.
+  for (std::string_view word : {"true", "false", "null"}) {
+    if (t[p] == word[0]) return t.substr(p, word.size()) == word ? p + word.size() : p + 1;
+  }
   size_t i = p;
-  while (i < t.size() && std::strchr(" \t\r\n{}[],:\"", t[i]) == nullptr) ++i;
+  auto digits = [&] {
+    size_t start = i;
+    while (i < t.size() && t[i] >= '0' && t[i] <= '9') ++i;
+    return i > start;
+  };
+  if (i < t.size() && t[i] == '-') ++i;
+  if (i < t.size() && t[i] == '0') {
+    ++i;
+  } else if (!digits()) {
+    return i == p ? p + 1 : i;
+  }
+  if (i < t.size() && t[i] == '.') {
+    ++i;
+    if (!digits()) return i;
+  }
+  if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
+    ++i;
+    if (i < t.size() && (t[i] == '+' || t[i] == '-')) ++i;
+    if (!digits()) return i;
+  }
   return i;
 }
 

@@ -325,6 +325,30 @@ class KubectlYamlTest(unittest.TestCase):
         self.assertGreater(errors, 50)
         self.assertGreater(sum("<<:" in d for d in docs), 500)
 
+    def test_json_streams_read_as_kubectl_reads_them(self):
+        # kubectl's stream sniffing: JSON values one after another, a turn to
+        # YAML when decoding fails before a second value, JSON numbers held
+        # as int64 or float64.
+        rnd = random.Random(3)
+        values = ['{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {"x": 8443.0}}',
+                  '{"a": 1e3, "b": [1, 2.5, -0.0, 18446744073709551615], "c": "\\u00e9"}', '{}', 'null',
+                  '{"n": null, "t": true}', '[1, 2]', '"text"', '{"k": 123456789012345678}']
+        yaml_tails = ["---\nb: yes\n", "b: 020373\n", "- a\n", "{a: on}\n", ""]
+        broken = ['{"a": 1,}', '{a: 1}', '{"a": 1', '{"a": 01}']
+        texts = []
+        for _ in range(400):
+            parts = [rnd.choice(values) for _ in range(rnd.randrange(1, 4))]
+            sep = rnd.choice(["\n", " ", "", "\n\n  "])
+            text = rnd.choice(["", " ", "\n"]) + sep.join(parts)
+            c = rnd.random()
+            if c < 0.3:
+                text += "\n" + rnd.choice(yaml_tails)
+            elif c < 0.5:
+                text = rnd.choice(broken) + "\n" + rnd.choice(yaml_tails)
+            texts.append(text if text.lstrip().startswith("{") else "{}" + text)
+        files = [self.write("stream-%03d.json" % i, t) for i, t in enumerate(texts)]
+        self.assertAgree(files)
+
     def test_fix_reads_back_as_the_input_plus_its_patches(self):
         rnd = random.Random(7)
         cases = [seinode_case(rnd) for _ in range(400)]
