@@ -31,7 +31,8 @@ Runner SetupRules(CLI::App& app) {
                                                 : nlohmann::json{"deny", "warn", "off"}},
                        {"summary", r.summary},
                        {"description", r.description},
-                       {"help", r.help}});
+                       {"help", r.help},
+                       {"fix", r.help}});
       }
       std::cout << out.dump(2) << "\n";
       return kExitOk;

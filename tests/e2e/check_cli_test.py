@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 
 import yaml
 
-from seiguard_e2e import FIXTURES, SEINODE, SOURCE, audit_findings, fixture, make_review, rule_cases, run
+from seiguard_e2e import FIXTURES, SEINODE, SOURCE, audit_findings, catalog, fixture, make_review, rule_cases, run
 
 
 def pod(name):
@@ -273,8 +273,7 @@ spec:
         failures = root.findall(".//failure")
         self.assertEqual(len(failures), 7)
         self.assertEqual(root.get("failures"), "7")
-        self.assertTrue(all(f.get("type") in {"proxy-ignore-paths", "probe-on-proxy-port", "sidecar-public-port",
-                                               "sidecar-public-port-env"} for f in failures))
+        self.assertTrue(all(f.get("type") in {r["name"] for r in catalog()} for f in failures))
 
     def test_sarif_has_rule_metadata_and_physical_locations(self):
         path = self.write("legacy.yaml", yaml.safe_dump(pod("seinode-pod-legacy"), sort_keys=False))

@@ -2,7 +2,7 @@
 import json
 import unittest
 
-from seiguard_e2e import FIXTURES, apply_patch, decode_patch, fixture, run, temp_file
+from seiguard_e2e import FIXTURES, apply_patch, catalog, decode_patch, fixture, run, temp_file
 
 
 class ReviewFixtures(unittest.TestCase):
@@ -124,20 +124,21 @@ class OtherCommands(unittest.TestCase):
         code, out, _ = run(["rules"])
         self.assertEqual(code, 0)
         text = out.decode()
-        for rule, action in [("proxy-ignore-paths", "deny"), ("probe-on-proxy-port", "deny"),
-                             ("sidecar-public-port", "mutate"), ("sidecar-public-port-env", "mutate"),
-                             ("node-label", "mutate"), ("node-label-immutable", "deny"),
-                             ("service-ports", "warn")]:
-            line = next(l for l in text.splitlines() if l.split()[0] == rule)
-            self.assertEqual(line.split()[1], action, line)
+        rules = catalog()
+        self.assertGreater(len(rules), 0)
+        for r in rules:
+            line = next((l for l in text.splitlines() if l.split() and l.split()[0] == r["name"]), None)
+            self.assertIsNotNone(line, "seiguard rules does not list " + r["name"])
+            self.assertEqual(line.split()[1], r["defaultAction"], line)
 
     def test_rules_as_json(self):
         code, out, _ = run(["rules", "-o", "json"])
         self.assertEqual(code, 0)
         rules = json.loads(out)
-        self.assertEqual(len(rules), 7)
+        self.assertEqual(len({r["name"] for r in rules}), len(rules), "rule names repeat")
         for r in rules:
-            self.assertTrue(r["summary"] and r["description"] and r["help"])
+            self.assertTrue(r["summary"] and r["description"] and r["help"] and r["fix"], r["name"])
+            self.assertIn(r["defaultAction"], r["actions"], r["name"])
 
     def test_the_readme_rule_reference_matches_the_binary(self):
         import os, re

@@ -28,6 +28,15 @@ def run(args, stdin=b"", timeout=30):
     return p.returncode, p.stdout, p.stderr.decode("utf-8", "replace")
 
 
+def catalog():
+    """Every rule as the binary lists it (`seiguard rules -o json`): tests
+    take rule names, defaults and counts from here, never from literals."""
+    code, out, err = run(["rules", "-o", "json"])
+    if code != 0:
+        raise AssertionError("seiguard rules -o json failed: " + err)
+    return json.loads(out)
+
+
 def decode_patch(response):
     return json.loads(base64.b64decode(response["patch"], validate=True))
 

@@ -21,7 +21,7 @@ import unittest
 
 import yaml
 
-from seiguard_e2e import FIXTURES, SOURCE, apply_patch, audit_findings, decode_patch, fixture, rule_cases, run
+from seiguard_e2e import FIXTURES, SOURCE, apply_patch, audit_findings, catalog, decode_patch, fixture, rule_cases, run
 
 HARNESS = os.path.join(SOURCE, "tests", "vap")
 
@@ -176,9 +176,7 @@ class VapCli(unittest.TestCase):
 
     def test_every_rule_off_prints_no_policy_and_says_so(self):
         with tempfile.NamedTemporaryFile("w", suffix=".json") as f:
-            json.dump({"rules": {r: "off" for r in ["proxy-ignore-paths", "probe-on-proxy-port", "sidecar-public-port",
-                                                    "sidecar-public-port-env", "node-label", "node-label-immutable",
-                                                    "service-ports"]}}, f)
+            json.dump({"rules": {r["name"]: "off" for r in catalog()}}, f)
             f.flush()
             code, out, err = run(["vap", "--policy-file", f.name, "-o", "json"])
         self.assertEqual(code, 0, err)
