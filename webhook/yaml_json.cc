@@ -216,8 +216,9 @@ class Converter {
     out_->reserve(text_size_ + 16);  // compact JSON is rarely longer than its YAML
     marks_ = &doc->marks;
     serial_ = 0;
-    expanding_.clear();
     written_.clear();
+    // Count walks every alias first and refuses an anchor that contains
+    // itself, so Value and Merge below never loop.
     if (has_alias_) {
       decodes_ = 1;  // go-yaml counts the document node too
       aliased_ = 0;
@@ -230,14 +231,9 @@ class Converter {
 
   void Mark(const Node& n) { marks_->push_back({static_cast<uint32_t>(out_->size()), n.line, n.column}); }
 
-  // Enters alias `a`; refuses an alias met again inside its own expansion.
-  Status EnterAlias(uint32_t a) {
-    for (uint32_t open : expanding_) {
-      if (open == a) return ErrorAt(nodes_[a], "anchor '" + std::string(Text(nodes_[a])) + "' value contains itself");
-    }
-    expanding_.push_back(a);
-    return Status();
-  }
+  // True for a scalar whose text is its value as it stands (a quoted
+  // string, or plain text no YAML 1.1 type can start): nothing to resolve.
+  bool Verbatim(const Node& n) const { return n.tag_len == 0 && (!n.plain || PlainIsString(Text(n))); }
 
   Status Value(uint32_t index, size_t depth) {
     if (depth > kMaxJsonDepth) {
@@ -263,17 +259,14 @@ class Converter {
           }
           return Status();
         }
-        Status s = EnterAlias(index);
-        if (!s.ok()) return s;
         size_t offset = out_->size(), mark_begin = marks_->size();
-        s = Value(n.target, depth);
-        expanding_.pop_back();
+        Status s = Value(n.target, depth);
         if (s.ok()) written_[n.target] = {offset, out_->size() - offset, mark_begin, marks_->size(), depth};
         return s;
       }
       case Node::Type::kScalar: {
         Mark(n);
-        if (n.tag_len == 0 && (!n.plain || PlainIsString(Text(n)))) {  // most scalars: text as it is
+        if (Verbatim(n)) {  // most scalars
           AppendJsonString(*out_, Text(n));
           return Status();
         }
@@ -327,7 +320,7 @@ class Converter {
     if (n->type == Node::Type::kAlias) n = &nodes_[n->target];
     if (n->type != Node::Type::kScalar) return ErrorAt(nodes_[index], "invalid map key: a mapping or a list");
     *type = static_cast<int>(YamlScalar::Type::kString);
-    if (n->tag_len == 0 && (!n->plain || PlainIsString(Text(*n)))) {
+    if (Verbatim(*n)) {
       AppendJsonString(key_pool_, Text(*n));
       return Status();
     }
@@ -391,12 +384,7 @@ class Converter {
     auto merge_one = [&](uint32_t item) -> Status {
       const Node& m = nodes_[item];
       if (!is_map(m)) return ErrorAt(m, "map merge requires map or sequence of maps as the value");
-      if (m.type == Node::Type::kMapping) return Collect(item, depth);
-      Status s = EnterAlias(item);
-      if (!s.ok()) return s;
-      s = Collect(m.target, depth);
-      expanding_.pop_back();
-      return s;
+      return Collect(m.type == Node::Type::kMapping ? item : m.target, depth);
     };
     if (n.type != Node::Type::kSequence) return merge_one(index);
     for (uint32_t i = n.kid_count; i-- > 0;) {  // earlier mappings take precedence
@@ -540,7 +528,6 @@ class Converter {
   // Writing it out.
   std::string* out_ = nullptr;
   std::vector<NodeMark>* marks_ = nullptr;
-  std::vector<uint32_t> expanding_;  // aliases being expanded, innermost last
   std::vector<std::vector<Entry>> entries_;  // of the mapping being written at each depth
   std::vector<std::unordered_multimap<uint64_t, uint32_t>> index_;  // for large ones
   std::string key_pool_;
