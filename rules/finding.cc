@@ -8,13 +8,17 @@
 namespace seiguard {
 namespace {
 
+// `cut`, moved back to the start of the UTF-8 sequence it falls in.
+size_t CharBoundary(std::string_view s, size_t cut) {
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+  return cut;
+}
+
 // Cuts `s` to at most `max` bytes without splitting a UTF-8 sequence, marking
 // the cut with "...".
 std::string Truncate(std::string s, size_t max) {
   if (s.size() <= max) return s;
-  size_t cut = max - 3;
-  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
-  s.resize(cut);
+  s.resize(CharBoundary(s, max - 3));
   return s + "...";
 }
 
@@ -83,8 +87,7 @@ std::string Finding::Warning() const {
     // At a word's end when one is near, for a line that reads.
     size_t room = kMaxWarningBytes - kept - 3;
     size_t space = what.rfind(' ', room);
-    size_t cut = space != std::string::npos && space >= room / 2 ? space : room;
-    while (cut > 0 && (static_cast<unsigned char>(what[cut]) & 0xC0) == 0x80) --cut;
+    size_t cut = CharBoundary(what, space != std::string::npos && space >= room / 2 ? space : room);
     return Line(rule, container, colon, std::string_view(what).substr(0, cut), std::string_view("..."), sep, fix);
   }
   // No room for any explanation: the fix alone, within what the API server

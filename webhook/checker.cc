@@ -157,9 +157,8 @@ CheckReport Check(const ManifestSet& manifests, const Policy& policy) {
   return report;
 }
 
-nlohmann::json FixPatch(const ManifestDocument& doc, const Policy& policy) {
+nlohmann::json FixPatch(const ManifestDocument& doc, const Policy& policy, JsonParser& parser) {
   nlohmann::json ops = nlohmann::json::array();
-  JsonParser parser;
   auto root = parser.Parse(doc.Json());
   if (!root.ok()) return ops;
   for (auto& [prefix, element] : ObjectsOf(*root)) {
@@ -180,10 +179,11 @@ nlohmann::json FixPatch(const ManifestDocument& doc, const Policy& policy) {
 std::string FixedYaml(const ManifestSet& manifests, const Policy& policy) {
   using ordered = nlohmann::ordered_json;
   std::string out;
+  JsonParser parser;
   for (const ManifestDocument& doc : manifests.documents) {
     ordered value = ordered::parse(doc.Json(), nullptr, false);
     if (value.is_discarded()) continue;  // not reached: the reader validated every document
-    nlohmann::json patch = FixPatch(doc, policy);
+    nlohmann::json patch = FixPatch(doc, policy, parser);
     // The engine never emits a patch that cannot apply (tested, fuzzed);
     // should one slip through, the document is printed unfixed and the
     // re-check reports what remains, rather than the run dying.

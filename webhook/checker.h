@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "rules/decode.h"
 #include "rules/engine.h"
 #include "rules/finding.h"
 #include "rules/policy.h"
@@ -49,8 +50,9 @@ CheckReport Check(const ManifestSet& manifests, const Policy& policy);
 
 // The JSON Patch `--fix` applies to one document (injections and
 // remediation of every judged object in it), with paths from the document's
-// root (a List's objects under /items/N).
-nlohmann::json FixPatch(const ManifestDocument& doc, const Policy& policy);
+// root (a List's objects under /items/N). `parser` is the caller's, reused
+// across documents.
+nlohmann::json FixPatch(const ManifestDocument& doc, const Policy& policy, JsonParser& parser);
 
 // `--fix`: each document with its FixPatch applied, as YAML documents
 // separated by "---": values as kubectl read them, so aliases and merge keys

@@ -6,6 +6,7 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -76,23 +77,18 @@ int RunRead(const ReadOptions& opt) {
     return kExitUsage;
   }
   ManifestSet set = ReadManifests(opt.paths);
-  // Documents and errors of a file in the order they stand in it.
+  // Documents and errors of a file in the order they stand in it; files in
+  // the order they were read.
   struct Line {
-    std::string file;
+    size_t file_rank;
     size_t line, column;
     std::string text;
   };
   std::vector<Line> lines;
-  std::vector<std::string> order;  // files, in the order they were read
-  auto file_rank = [&](const std::string& f) {
-    auto it = std::find(order.begin(), order.end(), f);
-    if (it != order.end()) return static_cast<size_t>(it - order.begin());
-    order.push_back(f);
-    return order.size() - 1;
-  };
-  JsonParser parser;
+  std::unordered_map<std::string, size_t> ranks;
+  auto file_rank = [&](const std::string& f) { return ranks.emplace(f, ranks.size()).first->second; };
+  JsonParser parser, patch_parser;
   for (const ManifestDocument& doc : set.documents) {
-    file_rank(doc.file);
     std::string text = "{\"file\":";
     AppendJsonString(text, doc.file);
     text += ",\"line\":" + std::to_string(doc.line) + ",\"object\":";
@@ -101,20 +97,20 @@ int RunRead(const ReadOptions& opt) {
     } else if (auto root = parser.Parse(doc.source); root.ok()) {
       AppendKubectlJson(text, *root);
     }
-    if (opt.patches) text += ",\"patch\":" + FixPatch(doc, *policy).dump();
-    lines.push_back({doc.file, doc.line, doc.source_column, text + "}"});
+    if (opt.patches) text += ",\"patch\":" + FixPatch(doc, *policy, patch_parser).dump();
+    lines.push_back({file_rank(doc.file), doc.line, doc.source_column, text + "}"});
   }
   for (const ManifestError& e : set.errors) {
-    file_rank(e.file);
     std::string text = "{\"file\":";
     AppendJsonString(text, e.file);
     text += ",\"line\":" + std::to_string(e.line) + ",\"column\":" + std::to_string(e.column) + ",\"error\":";
     AppendJsonString(text, e.message);
-    lines.push_back({e.file, e.line, e.column, text + "}"});
+    lines.push_back({file_rank(e.file), e.line, e.column, text + "}"});
   }
-  std::stable_sort(lines.begin(), lines.end(), [&](const Line& a, const Line& b) {
-    size_t fa = file_rank(a.file), fb = file_rank(b.file);
-    return fa != fb ? fa < fb : a.line != b.line ? a.line < b.line : a.column < b.column;
+  std::stable_sort(lines.begin(), lines.end(), [](const Line& a, const Line& b) {
+    return a.file_rank != b.file_rank ? a.file_rank < b.file_rank
+           : a.line != b.line         ? a.line < b.line
+                                      : a.column < b.column;
   });
   for (const Line& l : lines) std::cout << l.text << "\n";
   std::cout.flush();

@@ -29,7 +29,7 @@ std::string ListOf(const std::string& name, int n, bool yaml) {
   return Text(list, yaml);
 }
 
-void CheckText(benchmark::State& state, std::string text, bool yaml, int objects) {
+void CheckText(benchmark::State& state, std::string text, int objects) {
   Policy policy;
   for (auto _ : state) {
     ManifestSet set;
@@ -43,11 +43,11 @@ void CheckText(benchmark::State& state, std::string text, bool yaml, int objects
 }
 
 void Pods(benchmark::State& state, const char* name, bool yaml) {
-  CheckText(state, Text(Pod(name), yaml), yaml, 1);
+  CheckText(state, Text(Pod(name), yaml), 1);
 }
 
 void List(benchmark::State& state, const char* name, bool yaml) {
-  CheckText(state, ListOf(name, 100, yaml), yaml, 100);
+  CheckText(state, ListOf(name, 100, yaml), 100);
 }
 
 BENCHMARK_CAPTURE(Pods, json_split, "seinode-pod-split", false);
