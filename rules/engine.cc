@@ -77,57 +77,57 @@ std::string_view Judge::ExpectedNodeLabel() const {
   return {};
 }
 
-bool Judge::CanPatch(RuleId rule) const {
-  if (policy_.action(rule) != Action::kMutate) return false;
-  return rule == RuleId::kNodeLabel ? patch_labels_ : patch_spec_;
+bool Judge::CanPatch() const {
+  if (policy_.action(rule_->id) != Action::kMutate) return false;
+  return rule_->patches == Patches::kLabels ? patch_labels_ : patch_spec_;
 }
 
-void Judge::Add(RuleId rule, Severity severity, Path path, std::string_view container,
+void Judge::Add(Severity severity, Path path, std::string_view container,
                 std::string what, std::string fix) {
-  if (policy_.action(rule) == Action::kWarn) severity = Severity::kWarn;
+  if (policy_.action(rule_->id) == Action::kWarn) severity = Severity::kWarn;
   denied_ = denied_ || severity == Severity::kDeny;
   out_->findings.push_back(
-      Finding{rule, severity, std::move(path), std::string(container), std::move(what), std::move(fix)});
+      Finding{rule_->id, severity, std::move(path), std::string(container), std::move(what), std::move(fix)});
 }
 
-void Judge::Violation(RuleId rule, Path path, std::string_view container, std::string what,
+void Judge::Violation(Path path, std::string_view container, std::string what,
                       std::string fix) {
-  Add(rule, Severity::kDeny, std::move(path), container, std::move(what), std::move(fix));
+  Add(Severity::kDeny, std::move(path), container, std::move(what), std::move(fix));
 }
 
-void Judge::Conflict(RuleId rule, Path path, std::string_view container, std::string what,
+void Judge::Conflict(Path path, std::string_view container, std::string what,
                      std::string fix) {
-  Add(rule, Severity::kDeny, std::move(path), container, std::move(what), std::move(fix));
+  Add(Severity::kDeny, std::move(path), container, std::move(what), std::move(fix));
 }
 
-void Judge::Unverifiable(RuleId rule, Path path, std::string_view container, std::string what,
+void Judge::Unverifiable(Path path, std::string_view container, std::string what,
                          std::string fix) {
-  Add(rule, Severity::kWarn, std::move(path), container, std::move(what), std::move(fix));
+  Add(Severity::kWarn, std::move(path), container, std::move(what), std::move(fix));
 }
 
-void Judge::Unpatched(RuleId rule, Path path, std::string_view container, std::string what,
+void Judge::Unpatched(Path path, std::string_view container, std::string what,
                       std::string fix) {
-  Action action = policy_.action(rule);
+  Action action = policy_.action(rule_->id);
   if (action != Action::kMutate) {
-    return Add(rule, Severity::kDeny, std::move(path), container, std::move(what),
+    return Add(Severity::kDeny, std::move(path), container, std::move(what),
                std::move(fix));
   }
   if (object_.IsTemplate()) {
-    return Add(rule, Severity::kWarn, std::move(path), container, std::move(what),
+    return Add(Severity::kWarn, std::move(path), container, std::move(what),
                "added when the pod is admitted");
   }
   if (object_.IsPod() && object_.pod.meta.mirror) {
-    return Add(rule, Severity::kWarn, std::move(path), container, std::move(what),
+    return Add(Severity::kWarn, std::move(path), container, std::move(what),
                "mirror pods are never patched: " + fix + " in the static pod manifest");
   }
-  Add(rule, Severity::kDeny, std::move(path), container,
+  Add(Severity::kDeny, std::move(path), container,
       std::move(what) + " (the mutating webhook did not add it)", std::move(fix));
 }
 
-void Judge::Remediated(RuleId rule, Path path, std::string_view container, std::string what,
+void Judge::Remediated(Path path, std::string_view container, std::string what,
                        PatchOp op) {
   if (!PatchIsMoot()) out_->patch.push_back(std::move(op));
-  Add(rule, Severity::kWarn, std::move(path), container, std::move(what), "remediated (remediate: true)");
+  Add(Severity::kWarn, std::move(path), container, std::move(what), "remediated (remediate: true)");
 }
 
 PatchOp Judge::AddLabel(const std::string& key, const std::string& value) const {
@@ -161,31 +161,24 @@ Evaluation Evaluate(const Request& request, const Policy& policy, Mode mode) {
   if (!out.in_scope) return out;
 
   Judge judge(policy, object, old, request.operation, mode, &out);
-  using Check = void (*)(Judge&);
-  static constexpr std::pair<RuleId, Check> kChecks[] = {
-      {RuleId::kProxyIgnorePaths, CheckProxyIgnorePaths},
-      {RuleId::kProbeOnProxyPort, CheckProbeOnProxyPort},
-      {RuleId::kSidecarPublicPort, CheckSidecarPublicPort},
-      {RuleId::kSidecarPublicPortEnv, CheckSidecarPublicPortEnv},
-      {RuleId::kNodeLabel, CheckNodeLabel},
-      {RuleId::kNodeLabelImmutable, CheckNodeLabelImmutable},
-      {RuleId::kServicePorts, CheckServicePorts},
-  };
-  for (const auto& [id, check] : kChecks) {
-    if (policy.action(id) != Action::kOff) check(judge);
+  for (const RuleInfo& rule : Rules()) {
+    if (policy.action(rule.id) == Action::kOff) continue;
+    judge.Run(rule);
+    rule.check(judge);
   }
 
   // A Pod's spec cannot change on UPDATE: what was wrong before is reported,
-  // never a reason to refuse an unrelated edit. Only label changes the update
-  // itself makes can be refused.
+  // never a reason to refuse an unrelated edit. Only what the update itself
+  // changes can be refused (each rule says which: OnPodUpdate).
   if (object.IsPod() && request.operation == Operation::kUpdate) {
     const std::string_view* now = object.pod.meta.Label(policy.node_label);
     const std::string_view* before = old != nullptr ? old->pod.meta.Label(policy.node_label) : nullptr;
     bool label_changed = (now == nullptr) != (before == nullptr) ||
                          (now != nullptr && before != nullptr && *now != *before);
     for (Finding& f : out.findings) {
-      if (f.rule == RuleId::kNodeLabelImmutable) continue;
-      if (f.rule == RuleId::kNodeLabel && label_changed) continue;
+      OnPodUpdate on_update = Rule(f.rule).on_pod_update;
+      if (on_update == OnPodUpdate::kKeep) continue;
+      if (on_update == OnPodUpdate::kKeepIfLabelChanged && label_changed) continue;
       f.severity = Severity::kWarn;
     }
   }

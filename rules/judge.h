@@ -1,7 +1,8 @@
 // Internal to rules/: the context each rule runs in, and the one place that
 // turns "what a rule found" into a finding's severity or a patch, according to
 // the policy's action, the kind of object and the mode. Rules only describe
-// what they see; they never decide deny vs warn themselves.
+// what they see; they never decide deny vs warn themselves, and never name
+// themselves: the engine tells the judge which rule is running.
 #ifndef SEIGUARD_RULES_JUDGE_H_
 #define SEIGUARD_RULES_JUDGE_H_
 
@@ -34,11 +35,14 @@ class Judge {
 
   bool CanRemediate() const { return remediate_; }
 
+  // The rule whose check runs now (set by the engine before each check).
+  void Run(const RuleInfo& rule) { rule_ = &rule; }
+
   // A security violation: denied or warned per the rule's action.
-  void Violation(RuleId rule, Path path, std::string_view container, std::string what,
+  void Violation(Path path, std::string_view container, std::string what,
                  std::string fix);
   // A conflict that no patch can resolve: denied unless the action is warn.
-  void Conflict(RuleId rule, Path path, std::string_view container, std::string what,
+  void Conflict(Path path, std::string_view container, std::string what,
                 std::string fix);
   // Something injectable is missing. Patched with `ops` when the action is
   // mutate and this object may be patched; otherwise denied or warned as
@@ -47,19 +51,19 @@ class Judge {
   // `make_op` returns the PatchOp to apply; it is only called when the
   // object will really be patched (JSON values are not free).
   template <typename MakeOp>
-  void Missing(RuleId rule, Path path, std::string_view container, std::string what,
+  void Missing(Path path, std::string_view container, std::string what,
                std::string fix, MakeOp&& make_op) {
-    if (CanPatch(rule)) {
+    if (CanPatch()) {
       if (!PatchIsMoot()) out_->patch.push_back(make_op());
       return;
     }
-    Unpatched(rule, std::move(path), container, std::move(what), std::move(fix));
+    Unpatched(std::move(path), container, std::move(what), std::move(fix));
   }
   // Something seiguard cannot verify: always a warning.
-  void Unverifiable(RuleId rule, Path path, std::string_view container, std::string what,
+  void Unverifiable(Path path, std::string_view container, std::string what,
                     std::string fix);
   // A violation that remediation fixed with `op`: a warning saying so.
-  void Remediated(RuleId rule, Path path, std::string_view container, std::string what, PatchOp op);
+  void Remediated(Path path, std::string_view container, std::string what, PatchOp op);
 
   // Patch helpers that never add under a missing parent.
   PatchOp AddLabel(const std::string& key, const std::string& value) const;
@@ -68,16 +72,17 @@ class Judge {
 
  private:
   // A missing item that will not be patched: deny or warn per DESIGN.md.
-  void Unpatched(RuleId rule, Path path, std::string_view container, std::string what,
+  void Unpatched(Path path, std::string_view container, std::string what,
                  std::string fix);
-  void Add(RuleId rule, Severity severity, Path path, std::string_view container, std::string what,
+  void Add(Severity severity, Path path, std::string_view container, std::string what,
            std::string fix);
-  bool CanPatch(RuleId rule) const;
+  bool CanPatch() const;
   // True once the answer is sure to be a denial, so a patch would be thrown
   // away (/mutate only; a Pod UPDATE's denials may still become warnings).
   bool PatchIsMoot() const { return moot_on_deny_ && denied_; }
 
   const Policy& policy_;
+  const RuleInfo* rule_ = nullptr;
   const Object& object_;
   const Object* old_;
   Operation op_;
@@ -88,15 +93,6 @@ class Judge {
   bool moot_on_deny_ = false;
   bool denied_ = false;
 };
-
-// The rules, in catalog order. Each runs only when its action is not off.
-void CheckProxyIgnorePaths(Judge& judge);
-void CheckProbeOnProxyPort(Judge& judge);
-void CheckSidecarPublicPort(Judge& judge);
-void CheckSidecarPublicPortEnv(Judge& judge);
-void CheckNodeLabel(Judge& judge);
-void CheckNodeLabelImmutable(Judge& judge);
-void CheckServicePorts(Judge& judge);
 
 }  // namespace seiguard
 

@@ -1,64 +1,84 @@
-// node-label and node-label-immutable: the label NetworkPolicies select on.
+// node-label: the pod carries the label NetworkPolicies select on.
 #include <string>
 
-#include "rules/judge.h"
+#include "rules/rule.h"
 
 namespace seiguard {
+namespace {
 
-void CheckNodeLabel(Judge& judge) {
+void Check(Judge& judge) {
   if (judge.object().IsService() || !judge.pod().present) return;
   const std::string& key = judge.policy().node_label;
   const PodView& pod = judge.pod();
   const std::string_view* value = pod.meta.Label(key);
   const std::string expected(judge.ExpectedNodeLabel());
   Path labels = pod.meta_path.Key("labels");
-  constexpr RuleId kRule = RuleId::kNodeLabel;
 
   if (value == nullptr) {
     if (expected.empty()) {
-      judge.Conflict(kRule, labels, "",
+      judge.Conflict(labels, "",
                      "label " + key + " is missing and no StatefulSet owner names the SeiNode",
                      "set it to the SeiNode's name");
       return;
     }
-    judge.Missing(kRule, labels, "", "label " + key + " is missing",
+    judge.Missing(labels, "", "label " + key + " is missing",
                   "set it to \"" + expected + "\" (the owning StatefulSet)",
                   [&] { return judge.AddLabel(key, expected); });
     return;
   }
   if (value->empty()) {
-    judge.Conflict(kRule, labels.Key(key), "", "label " + key + " is empty",
+    judge.Conflict(labels.Key(key), "", "label " + key + " is empty",
                    expected.empty() ? "set it to the SeiNode's name"
                                     : "set it to \"" + expected + "\"");
   } else if (!expected.empty() && *value != expected) {
-    judge.Conflict(kRule, labels.Key(key), "",
+    judge.Conflict(labels.Key(key), "",
                    "label " + key + " is \"" + std::string(*value) + "\" but the owning StatefulSet is \"" +
                        expected + "\"",
                    "set it to \"" + expected + "\"");
   }
 }
 
-void CheckNodeLabelImmutable(Judge& judge) {
-  const Object* old = judge.old_object();
-  if (judge.operation() != Operation::kUpdate || old == nullptr || judge.object().IsService() ||
-      !judge.pod().present) {
-    return;
-  }
-  const std::string& key = judge.policy().node_label;
-  const std::string_view* before_label = old->pod.meta.Label(key);
-  if (before_label == nullptr) return;
-  const std::string before(*before_label);
-  const std::string_view* now = judge.pod().meta.Label(key);
-  Path labels = judge.pod().meta_path.Key("labels");
-  if (now == nullptr) {
-    judge.Violation(RuleId::kNodeLabelImmutable, labels, "",
-                    "label " + key + " was removed (it was \"" + before + "\")",
-                    "keep it: NetworkPolicies select SeiNode pods by it");
-  } else if (*now != before) {
-    judge.Violation(RuleId::kNodeLabelImmutable, labels.Key(key), "",
-                    "label " + key + " changed from \"" + before + "\" to \"" + std::string(*now) + "\"",
-                    "restore \"" + before + "\"; recreate the pod to move it to another SeiNode");
-  }
+void Cel(const Policy& p, cel::Twin& twin) {
+  using cel::Str;
+  const std::string label = Str(p.node_label);
+  const std::string value = "variables.labels[" + label + "]";
+  const std::string set_it = Str("set it to the SeiNode's name");
+  twin.checks = {
+      {cel::Class::kConflict,
+       "variables.nodeLabelApplies && !(" + label + " in variables.labels) && variables.expected == ''",
+       "''", Str("label " + p.node_label + " is missing and no StatefulSet owner names the SeiNode"),
+       set_it},
+      {cel::Class::kMissing,
+       "variables.nodeLabelApplies && !(" + label + " in variables.labels) && variables.expected != ''",
+       "''", Str("label " + p.node_label + " is missing"),
+       "'set it to \"' + variables.expected + '\" (the owning StatefulSet)'"},
+      {cel::Class::kConflict,
+       "variables.nodeLabelApplies && " + label + " in variables.labels\n  && (" + value +
+           " == '' || (variables.expected != '' && " + value + " != variables.expected))",
+       "''",
+       value + " == '' ? " + Str("label " + p.node_label + " is empty") + "\n  : " +
+           Str("label " + p.node_label + " is \"") + " + " + value +
+           " + '\" but the owning StatefulSet is \"' + variables.expected + '\"'",
+       "variables.expected == '' ? " + set_it + " : 'set it to \"' + variables.expected + '\"'"},
+  };
 }
+
+}  // namespace
+
+const RuleDef registry::node_label = {
+    .name = "node-label",
+    .default_action = Action::kMutate,
+    .patches = Patches::kLabels,
+    .on_pod_update = OnPodUpdate::kKeepIfLabelChanged,
+    .summary = "the pod carries sei.io/node naming its SeiNode",
+    .description =
+        "The pod carries the sei.io/node label that platform NetworkPolicies select on. With "
+        "a controlling StatefulSet owner, the value must be that StatefulSet's name (the "
+        "SeiNode's name). The mutating webhook adds it from the owner; a disagreeing value, "
+        "or a missing one with no owner to derive it from, is refused.",
+    .fix = "Set the label sei.io/node to the SeiNode's name (the owning StatefulSet's name).",
+    .check = Check,
+    .cel = Cel,
+};
 
 }  // namespace seiguard

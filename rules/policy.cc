@@ -127,7 +127,7 @@ bool IsQualifiedLabelKey(std::string_view key) {
 
 std::array<Action, kRuleCount> Policy::DefaultActions() {
   std::array<Action, kRuleCount> a{};
-  for (const RuleInfo& r : Rules()) a[static_cast<size_t>(r.id)] = r.default_action;
+  for (const RuleInfo& r : Rules()) a[r.id.index()] = r.default_action;
   return a;
 }
 
@@ -224,16 +224,16 @@ StatusOr<Policy> PolicyFromJson(const json& doc, std::string_view source) {
         const RuleInfo& info = Rule(*id);
         if (!action.has_value()) {
           r.Error("rules." + name, std::string("must be one of deny, warn, off") +
-                                       (info.can_mutate ? ", mutate" : "") + ", got " +
+                                       (info.can_mutate() ? ", mutate" : "") + ", got " +
                                        value.dump());
-        } else if (*action == Action::kMutate && !info.can_mutate) {
+        } else if (*action == Action::kMutate && !info.can_mutate()) {
           std::string injecting;
           for (const RuleInfo& rule : Rules()) {
-            if (rule.can_mutate) injecting += (injecting.empty() ? "" : ", ") + std::string(rule.name);
+            if (rule.can_mutate()) injecting += (injecting.empty() ? "" : ", ") + std::string(rule.name);
           }
           r.Error("rules." + name, "cannot be mutate (only " + injecting + " inject)");
         } else {
-          p.actions[static_cast<size_t>(*id)] = *action;
+          p.actions[id->index()] = *action;
         }
       }
     }
@@ -251,12 +251,13 @@ StatusOr<Policy> PolicyFromJson(const json& doc, std::string_view source) {
   return p;
 }
 
-json PolicyToJson(const Policy& p) {
-  json rules = json::object();
+nlohmann::ordered_json PolicyToJson(const Policy& p) {
+  using ordered = nlohmann::ordered_json;
+  ordered rules = ordered::object();
   for (const RuleInfo& info : Rules()) rules[std::string(info.name)] = ActionName(p.action(info.id));
-  json kinds = json::array();
+  ordered kinds = ordered::array();
   for (Kind k : p.kinds) kinds.push_back(KindName(k));
-  return json{
+  return ordered{
       {"apiVersion", kApiVersion},
       {"kind", kKind},
       {"proxy",

@@ -47,7 +47,7 @@ struct Policy {
 
   std::vector<std::string> exempt_namespaces;
 
-  Action action(RuleId id) const { return actions[static_cast<size_t>(id)]; }
+  Action action(RuleId id) const { return actions[id.index()]; }
   bool Judges(Kind kind) const;
   bool Exempt(std::string_view ns) const;
 
@@ -59,8 +59,9 @@ struct Policy {
 // of range are errors, all listed (one per line).
 StatusOr<Policy> PolicyFromJson(const nlohmann::json& doc, std::string_view source);
 
-// The full policy as a document PolicyFromJson accepts (for `seiguard policy`).
-nlohmann::json PolicyToJson(const Policy& policy);
+// The full policy as a document PolicyFromJson accepts (for `seiguard policy`),
+// keys in the documented order, rules in registry order.
+nlohmann::ordered_json PolicyToJson(const Policy& policy);
 
 }  // namespace seiguard
 

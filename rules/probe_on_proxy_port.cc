@@ -3,7 +3,7 @@
 #include <string>
 #include <utility>
 
-#include "rules/judge.h"
+#include "rules/rule.h"
 
 namespace seiguard {
 namespace {
@@ -26,9 +26,7 @@ std::optional<int64_t> Resolve(const IntOrString& port, const Container& c) {
   return n;
 }
 
-}  // namespace
-
-void CheckProbeOnProxyPort(Judge& judge) {
+void Check(Judge& judge) {
   const Policy& policy = judge.policy();
   const std::string proxy = std::to_string(policy.proxy_port);
   const std::string pub = std::to_string(policy.public_port);
@@ -44,7 +42,7 @@ void CheckProbeOnProxyPort(Judge& judge) {
       Path path = judge.pod().ContainerPath(c).Key(field).Key(handler).Key("port");
       // A gRPC probe cannot be moved to the HTTP public listener automatically.
       if (judge.CanRemediate() && probe.handler != ProbeHandler::kGrpc) {
-        judge.Remediated(RuleId::kProbeOnProxyPort, path, c.name, "moved to port " + pub,
+        judge.Remediated(path, c.name, "moved to port " + pub,
                          {"replace", path, policy.public_port});
         continue;
       }
@@ -56,9 +54,48 @@ void CheckProbeOnProxyPort(Judge& judge) {
       fix.reserve(pub.size() + probe.http_path.size() + 40);
       fix.append("point it at the public port ").append(pub);
       if (!probe.http_path.empty()) fix.append(" (path ").append(probe.http_path).append(")");
-      judge.Violation(RuleId::kProbeOnProxyPort, std::move(path), c.name, std::move(what), std::move(fix));
+      judge.Violation(std::move(path), c.name, std::move(what), std::move(fix));
     }
   }
 }
+
+// The containers with a probe that dials the proxy port; a named port
+// resolves against the container's own ports, and a name not found that
+// spells a number is that number, as the kubelet does.
+void Cel(const Policy& p, cel::Twin& twin) {
+  const std::string pub = std::to_string(p.public_port), proxy = std::to_string(p.proxy_port);
+  const std::string named = "has(q.name) && q.name == c[t][h].port";
+  twin.variables.push_back(
+      {"probeHits",
+       "variables.containers.filter(c,\n  ['startupProbe', 'livenessProbe', 'readinessProbe'].exists(t, "
+       "t in c &&\n    ['httpGet', 'tcpSocket', 'grpc'].exists(h, h in c[t] && 'port' in c[t][h] &&\n"
+       "      (type(c[t][h].port) == int ? c[t][h].port == " + proxy +
+           "\n        : has(c.ports) && c.ports.exists(q, " + named + ")\n          ? c.ports.filter(q, " +
+           named + ")[0].containerPort == " + proxy +
+           "\n          : c[t][h].port.matches('^[0-9]{1,9}$') && int(c[t][h].port) == " + proxy +
+           "))))"});
+  twin.checks.push_back({cel::Class::kViolation, "size(variables.probeHits) > 0",
+                         "variables.probeHits[0].name", cel::Str("a probe targets the proxy port " + proxy),
+                         cel::Str("point it at the public port " + pub)});
+}
+
+}  // namespace
+
+const RuleDef registry::probe_on_proxy_port = {
+    .name = "probe-on-proxy-port",
+    .default_action = Action::kDeny,
+    .patches = Patches::kNothing,
+    .on_pod_update = OnPodUpdate::kWarn,
+    .summary = "no kubelet probe may target the proxy port 8443",
+    .description =
+        "No startupProbe, livenessProbe or readinessProbe of any container (init containers "
+        "included) targets the proxy port with httpGet, tcpSocket or grpc. A named port is "
+        "resolved against the probing container's own ports, as the kubelet does. The proxy "
+        "answers 401 to the kubelet once --ignore-paths is gone.",
+    .fix = "Point the probe at the sidecar's public port 9100, keeping its path "
+            "(/v0/healthz, /v0/livez, /v0/startupz).",
+    .check = Check,
+    .cel = Cel,
+};
 
 }  // namespace seiguard

@@ -3,7 +3,7 @@
 #include <string_view>
 #include <vector>
 
-#include "rules/judge.h"
+#include "rules/rule.h"
 
 namespace seiguard {
 namespace {
@@ -62,9 +62,7 @@ std::vector<std::string> Strip(const std::vector<std::string_view>& list) {
   return out;
 }
 
-}  // namespace
-
-void CheckProxyIgnorePaths(Judge& judge) {
+void Check(Judge& judge) {
   const std::string port = std::to_string(judge.policy().public_port);
   for (const Container& c : judge.pod().containers) {
     if (!judge.IsProxy(c)) continue;
@@ -78,16 +76,50 @@ void CheckProxyIgnorePaths(Judge& judge) {
       if (hits.empty()) continue;
       std::string what = "--ignore-paths skips authentication (and lets a forged X-Remote-User through)";
       if (judge.CanRemediate()) {
-        judge.Remediated(RuleId::kProxyIgnorePaths, base.Key(field).Index(hits[0]), c.name,
+        judge.Remediated(base.Key(field).Index(hits[0]), c.name,
                          "removed --ignore-paths", {"replace", base.Key(field), Strip(list)});
         continue;
       }
       for (size_t i : hits) {
-        judge.Violation(RuleId::kProxyIgnorePaths, base.Key(field).Index(i), c.name, what,
+        judge.Violation(base.Key(field).Index(i), c.name, what,
                         "remove it; serve health and metrics on the sidecar's public port " + port);
       }
     }
   }
 }
+
+void Cel(const Policy& p, cel::Twin& twin) {
+  // The proxy containers that carry the flag.
+  twin.variables.push_back(
+      {"ignorePaths", "variables.containers.filter(c,\n  " + cel::IsProxy("c", p) +
+                          "\n  && ((has(c.command) && c.command.exists(a, a.contains('--ignore-paths')))\n"
+                          "      || (has(c.args) && c.args.exists(a, a.contains('--ignore-paths')))))"});
+  twin.checks.push_back(
+      {cel::Class::kViolation, "size(variables.ignorePaths) > 0", "variables.ignorePaths[0].name",
+       cel::Str("--ignore-paths skips authentication (and lets a forged X-Remote-User through)"),
+       cel::Str("remove it; serve health and metrics on the sidecar's public port " +
+                std::to_string(p.public_port))});
+}
+
+}  // namespace
+
+const RuleDef registry::proxy_ignore_paths = {
+    .name = "proxy-ignore-paths",
+    .default_action = Action::kDeny,
+    .patches = Patches::kNothing,
+    .on_pod_update = OnPodUpdate::kWarn,
+    .summary = "kube-rbac-proxy must not be started with --ignore-paths",
+    .description =
+        "No element of the proxy container's command or args contains --ignore-paths "
+        "(--ignore-paths=/a,/b, --ignore-paths followed by a value, or inside an sh -c "
+        "string). Ignored paths skip authentication and the proxy's identity-header step, so "
+        "a client's own X-Remote-User header reaches a sidecar that trusts it. The proxy "
+        "container is any container named kube-rbac-proxy or whose image name contains "
+        "kube-rbac-proxy.",
+    .fix = "Remove --ignore-paths from the proxy; serve health and metrics from the sidecar's "
+            "public listener (port 9100) instead.",
+    .check = Check,
+    .cel = Cel,
+};
 
 }  // namespace seiguard

@@ -1,18 +1,18 @@
 // sidecar-public-port: the sidecar exposes the public port under its name.
 #include <string>
 
-#include "rules/judge.h"
+#include "rules/rule.h"
 
 namespace seiguard {
+namespace {
 
-void CheckSidecarPublicPort(Judge& judge) {
+void Check(Judge& judge) {
   const Container* sidecar = judge.Sidecar();
   if (sidecar == nullptr) return;
   const Policy& policy = judge.policy();
   const PodView& pod = judge.pod();
   const std::string pub = std::to_string(policy.public_port);
   const std::string& name = policy.public_port_name;
-  constexpr RuleId kRule = RuleId::kSidecarPublicPort;
 
   bool conflict = false;
   for (const Container& c : pod.containers) {
@@ -21,13 +21,13 @@ void CheckSidecarPublicPort(Judge& judge) {
       const ContainerPort& p = c.ports[i];
       auto at = [&] { return pod.ContainerPath(c).Key("ports").Index(i); };  // only on a finding
       if (p.IsTcp() && p.container_port == policy.public_port) {
-        judge.Conflict(kRule, at().Key("containerPort"), c.name,
+        judge.Conflict(at().Key("containerPort"), c.name,
                        "port " + pub + " is already used here; the sidecar's public listener needs it",
                        "move this container off port " + pub);
         conflict = true;
       }
       if (p.name == name) {
-        judge.Conflict(kRule, at().Key("name"), c.name,
+        judge.Conflict(at().Key("name"), c.name,
                        "port name \"" + name + "\" is taken here; it belongs to the sidecar",
                        "rename this port");
         conflict = true;
@@ -47,26 +47,26 @@ void CheckSidecarPublicPort(Judge& judge) {
   }
   Path ports = pod.ContainerPath(*sidecar).Key("ports");
   if (named != nullptr && (named->container_port != policy.public_port || !named->IsTcp())) {
-    judge.Conflict(kRule, ports.Index(named_i).Key("containerPort"), sidecar->name,
+    judge.Conflict(ports.Index(named_i).Key("containerPort"), sidecar->name,
                    "port \"" + name + "\" is " + std::to_string(named->container_port) + "/" +
                        std::string(named->protocol.empty() ? "TCP" : named->protocol) + ", not " + pub + "/TCP",
                    "set it to containerPort " + pub + ", protocol TCP");
     return;
   }
   if (numbered != nullptr && !numbered->name.empty() && numbered->name != name) {
-    judge.Conflict(kRule, ports.Index(numbered_i).Key("name"), sidecar->name,
+    judge.Conflict(ports.Index(numbered_i).Key("name"), sidecar->name,
                    "port " + pub + " is named \"" + std::string(numbered->name) + "\", not \"" + name + "\"",
                    "rename it " + name);
     return;
   }
   if (conflict || named != nullptr) return;
   if (numbered != nullptr) {  // the port is there, without a name
-    judge.Missing(kRule, ports.Index(numbered_i), sidecar->name,
+    judge.Missing(ports.Index(numbered_i), sidecar->name,
                   "port " + pub + " has no name", "name it " + name,
                   [&] { return PatchOp{"add", ports.Index(numbered_i).Key("name"), name}; });
     return;
   }
-  judge.Missing(kRule, sidecar->has_ports ? ports : pod.ContainerPath(*sidecar), sidecar->name,
+  judge.Missing(sidecar->has_ports ? ports : pod.ContainerPath(*sidecar), sidecar->name,
                 "no containerPort " + pub + " named " + name,
                 "add {name: " + name + ", containerPort: " + pub + ", protocol: TCP}",
                 [&] {
@@ -79,5 +79,66 @@ void CheckSidecarPublicPort(Judge& judge) {
                   return judge.AddToList(*sidecar, "ports", sidecar->has_ports, std::move(port));
                 });
 }
+
+void Cel(const Policy& p, cel::Twin& twin) {
+  const std::string pub = std::to_string(p.public_port), sidecar = cel::Str(p.sidecar_name);
+  const std::string& name = p.public_port_name;
+  const std::string pub_name = cel::Str(name);
+  using cel::IsTcp, cel::Str;
+  twin.variables = {
+      {"portClashes",
+       "!variables.hasSidecar ? [] : variables.containers.filter(c, c.name != " + sidecar +
+           " && has(c.ports) &&\n  c.ports.exists(q, (" + IsTcp("q") + " && has(q.containerPort) && "
+           "q.containerPort == " + pub + ")\n    || (has(q.name) && q.name == " + pub_name + ")))"},
+      {"namedPorts", "variables.sidecarPorts.filter(q, has(q.name) && q.name == " + pub_name + ")"},
+      {"numberedPorts", "variables.sidecarPorts.filter(q, " + IsTcp("q") +
+                            " && has(q.containerPort) && q.containerPort == " + pub + ")"},
+      {"badNamed", "size(variables.namedPorts) > 0 && !(" + IsTcp("variables.namedPorts[0]") +
+                       " &&\n  has(variables.namedPorts[0].containerPort) && "
+                       "variables.namedPorts[0].containerPort == " + pub + ")"},
+      {"misnamed", "!variables.badNamed && size(variables.numberedPorts) > 0 && "
+                   "has(variables.numberedPorts[0].name)\n  && !(variables.numberedPorts[0].name in ['', " +
+                       pub_name + "])"},
+      {"portConflict", "variables.hasSidecar && (size(variables.portClashes) > 0 || variables.badNamed || "
+                       "variables.misnamed)"},
+  };
+  twin.checks = {
+      {cel::Class::kConflict, "variables.portConflict",
+       "size(variables.portClashes) > 0 ? variables.portClashes[0].name : " + sidecar,
+       "size(variables.portClashes) > 0 ? " +
+           Str("port " + pub + " or the port name \"" + name + "\" is already used here") +
+           "\n  : variables.badNamed ? " + Str("port \"" + name + "\" is not " + pub + "/TCP") +
+           "\n  : " + Str("port " + pub + " is named \"") + " + variables.numberedPorts[0].name + " +
+           Str("\", not \"" + name + "\""),
+       "size(variables.portClashes) > 0 ? " +
+           Str("move this container off it; it belongs to the sidecar's public listener") +
+           "\n  : variables.badNamed ? " + Str("set it to containerPort " + pub + ", protocol TCP") +
+           " : " + Str("rename it " + name)},
+      {cel::Class::kMissing,
+       "variables.hasSidecar && !variables.portConflict && size(variables.namedPorts) == 0", sidecar,
+       "size(variables.numberedPorts) > 0 ? " + Str("port " + pub + " has no name") + " : " +
+           Str("no containerPort " + pub + " named " + name),
+       "size(variables.numberedPorts) > 0 ? " + Str("name it " + name) + " : " +
+           Str("add {name: " + name + ", containerPort: " + pub + ", protocol: TCP}")},
+  };
+}
+
+}  // namespace
+
+const RuleDef registry::sidecar_public_port = {
+    .name = "sidecar-public-port",
+    .default_action = Action::kMutate,
+    .patches = Patches::kSpec,
+    .on_pod_update = OnPodUpdate::kWarn,
+    .summary = "the sidecar exposes containerPort 9100 named public",
+    .description =
+        "The sei-sidecar container exposes containerPort 9100 named public (TCP). Another "
+        "container already using 9100, a port named public with another number, or 9100 "
+        "under another name is a conflict. The mutating webhook adds the port when missing.",
+    .fix = "Add {name: public, containerPort: 9100, protocol: TCP} to the sei-sidecar "
+            "container's ports, and free port 9100 and the name public elsewhere in the pod.",
+    .check = Check,
+    .cel = Cel,
+};
 
 }  // namespace seiguard

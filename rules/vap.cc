@@ -34,19 +34,19 @@ struct Exemptions {
   std::string warn;
 };
 
-Exemptions ExemptionsFor(const cel::Check& check, Action action) {
+Exemptions ExemptionsFor(const cel::RuleCheck& check, Action action) {
   if (action == Action::kOff) return {"true", "true"};
   if (check.cls == cel::Class::kUnverifiable || action == Action::kWarn) return {"true", "false"};
   // Denied, except where the finding is downgraded to a warning: on a Pod
   // UPDATE, and (missing items under mutate) on what nothing patches.
-  std::string warned = cel::Downgraded(check.rule);
+  std::string warned = cel::Downgraded(Rule(check.rule));
   if (check.cls == cel::Class::kMissing && action == Action::kMutate) {
     warned = Or(cel::Unpatchable(), warned);
   }
   return {warned, Not(warned)};
 }
 
-ordered Validation(const cel::Check& check, const std::string& exempt, bool deny, Action action) {
+ordered Validation(const cel::RuleCheck& check, const std::string& exempt, bool deny, Action action) {
   const RuleInfo& rule = Rule(check.rule);
   std::string expression = "!(" + check.fails + ")";
   if (exempt != "false") expression = exempt + "\n|| " + expression;
@@ -91,6 +91,14 @@ ordered Labels() {
 
 }  // namespace
 
+std::vector<std::string_view> RulesWithoutTwin() {
+  std::vector<std::string_view> out;
+  for (const RuleInfo& rule : Rules()) {
+    if (rule.cel == nullptr) out.push_back(rule.name);
+  }
+  return out;
+}
+
 std::vector<ordered> BackstopPolicies(const Policy& policy, const BackstopOptions& options) {
   std::vector<std::string> excluded = options.excluded_namespaces;
   for (const std::string& ns : policy.exempt_namespaces) {
@@ -101,7 +109,7 @@ std::vector<ordered> BackstopPolicies(const Policy& policy, const BackstopOption
     variables.push_back({{"name", v.name}, {"expression", v.expression}});
   }
   ordered deny = ordered::array(), warn = ordered::array();
-  for (const cel::Check& check : cel::Checks(policy)) {
+  for (const cel::RuleCheck& check : cel::Checks(policy)) {
     Action action = policy.action(check.rule);
     Exemptions e = ExemptionsFor(check, action);
     if (e.deny != "true") deny.push_back(Validation(check, e.deny, true, action));

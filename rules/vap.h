@@ -8,6 +8,7 @@
 #define SEIGUARD_RULES_VAP_H_
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -23,6 +24,10 @@ struct BackstopOptions {
   // the ones the webhook configurations leave out (manifests/base/webhooks.yaml).
   std::vector<std::string> excluded_namespaces = {"kube-system", "seiguard-system"};
 };
+
+// The rules whose file has no CEL twin (RuleDef::cel): the backstop cannot
+// enforce them, and `seiguard vap` refuses to print a backstop without them.
+std::vector<std::string_view> RulesWithoutTwin();
 
 // The documents to apply, in order: the deny policy and its binding
 // (validationActions [Deny]), then the warn policy and its binding

@@ -1,8 +1,9 @@
 // Internal to rules/: the rules written in CEL, for the ValidatingAdmissionPolicy
-// backstop (vap.h). Each check is one thing the engine can find, expressed
-// over the admission variables the apiserver binds (object, oldObject,
-// request) and the policy's own `variables`; vap.cc decides, per the policy's
-// actions, in which binding (Deny or Warn) a check lands.
+// backstop (vap.h). Each rule's file holds its twin (RuleDef::cel): each check
+// is one thing the engine can find, expressed over the admission variables
+// the apiserver binds (object, oldObject, request) and the policy's
+// `variables`; vap.cc decides, per the policy's actions, in which binding
+// (Deny or Warn) a check lands.
 //
 // Cost: every expression is bounded by construction. The only comprehensions
 // are over a pod's containers, over one container's ports, probes (3 fields x
@@ -17,6 +18,7 @@
 #ifndef SEIGUARD_RULES_VAP_CEL_H_
 #define SEIGUARD_RULES_VAP_CEL_H_
 
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,7 +48,6 @@ struct Variable {
 enum class Class { kViolation, kConflict, kMissing, kUnverifiable };
 
 struct Check {
-  RuleId rule;
   Class cls;
   std::string fails;    // CEL bool: true when the object has the problem
   std::string subject;  // CEL string: the container (or object) at fault
@@ -54,15 +55,41 @@ struct Check {
   std::string fix;      // CEL string: what to do
 };
 
+// What a rule's twin (RuleDef::cel) contributes: its own variables, which may
+// use the shared ones below and each other in order, and its checks.
+struct Twin {
+  std::vector<Variable> variables;
+  std::vector<Check> checks;
+};
+
+// A check and the rule it belongs to.
+struct RuleCheck : Check {
+  RuleId rule;
+};
+
+// Shared helpers for twins.
+// has(a.b) && has(a.b.c) && ... for root.path[0].path[1]...
+std::string HasChain(const std::string& root, std::initializer_list<const char*> path);
+// CEL bool: container `c` is the proxy (by name, or by image name), as
+// Judge::IsProxy decides.
+std::string IsProxy(const std::string& c, const Policy& policy);
+// CEL bool: container port `port` is TCP (no protocol, '' or 'TCP').
+std::string IsTcp(const std::string& port);
+
 // The admission-time scope test (a matchCondition: no variables there).
 std::string ScopeCondition(const Policy& policy);
-// The policy's variables, in the order they may refer to each other.
+// The shared variables, then every twin's, in registry order. Shared ones a
+// twin may use: kind, podUpdate, tmpl, present, labels, oldTmpl, oldLabels,
+// labelChanged, mirror, containers (init containers first), sidecars,
+// hasSidecar, sidecar ({} when none), sidecarPorts, nodeLabelApplies (the
+// object has a pod template or is a Pod) and expected (the node label the
+// controlling StatefulSet gives, '' when none).
 std::vector<Variable> Variables(const Policy& policy);
-// Every check, in catalog order.
-std::vector<Check> Checks(const Policy& policy);
+// Every twin's checks, in registry order.
+std::vector<RuleCheck> Checks(const Policy& policy);
 // CEL bool: when a finding of `rule` is only a warning because a Pod's spec
-// cannot change on UPDATE ("false" when never).
-std::string Downgraded(RuleId rule);
+// cannot change on UPDATE ("false" when never; from rule.on_pod_update).
+std::string Downgraded(const RuleInfo& rule);
 // CEL bool: when a missing item is only a warning under action mutate (nothing
 // patches a template or a mirror pod).
 std::string Unpatchable();

@@ -1,6 +1,7 @@
 #include "tests/test_util.h"
 
 #include <fstream>
+#include <optional>
 #include <regex>
 #include <sstream>
 #include <stdexcept>
@@ -79,6 +80,12 @@ nlohmann::json MakeReview(const nlohmann::json& object, const std::string& opera
 bool IsValidAuditKey(const std::string& key) {
   static const std::regex kName("([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]");
   return !key.empty() && key.size() <= 63 && std::regex_match(key, kName);
+}
+
+RuleId RuleNamed(std::string_view name) {
+  std::optional<RuleId> id = RuleFromName(name);
+  if (!id) throw std::invalid_argument("no rule named " + std::string(name) + " in rules/registry.inc");
+  return *id;
 }
 
 }  // namespace seiguard::testing

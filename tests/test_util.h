@@ -5,9 +5,12 @@
 
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "rules/catalog.h"
 
 namespace seiguard::testing {
 
@@ -28,6 +31,9 @@ nlohmann::json MakeReview(const nlohmann::json& object, const std::string& opera
 // Valid AdmissionResponse auditAnnotations key (webhook name prefix + "/" +
 // key must be a qualified name).
 bool IsValidAuditKey(const std::string& key);
+
+// The rule of that name in the catalog; throws when there is none.
+RuleId RuleNamed(std::string_view name);
 
 }  // namespace seiguard::testing
 

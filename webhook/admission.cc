@@ -124,7 +124,7 @@ void Respond(const Evaluation& eval, Endpoint endpoint, Response* response, Deci
                response->warnings.end()) {  // the API server drops duplicates anyway
       response->warnings.push_back(std::move(w));
     }
-    std::string& a = audit[static_cast<size_t>(f.rule)];
+    std::string& a = audit[f.rule.index()];
     if (!a.empty()) a += ", ";
     a += deny ? "deny " : "warn ";
     a += f.path.Dotted();
@@ -143,7 +143,7 @@ void Respond(const Evaluation& eval, Endpoint endpoint, Response* response, Deci
   auto& annotations = response->annotations;
   annotations.reserve(kRuleCount + 1);
   for (size_t i = 0; i < kRuleCount; ++i) {
-    if (!audit[i].empty()) annotations.emplace_back(Rule(static_cast<RuleId>(i)).name, std::move(audit[i]));
+    if (!audit[i].empty()) annotations.emplace_back(Rules()[i].name, std::move(audit[i]));
   }
   annotations.emplace_back("decision", DecisionName(*decision));
   std::sort(annotations.begin(), annotations.end(),

@@ -1,4 +1,5 @@
 // seiguard vap: the rules as ValidatingAdmissionPolicies, the in-tree backstop.
+#include <algorithm>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -44,6 +45,15 @@ Runner SetupVap(CLI::App& app) {
     StatusOr<Policy> policy = LoadPolicyFile(opts->policy_file);
     if (!policy.ok()) {
       std::cerr << "seiguard vap: " << policy.status().message() << "\n";
+      return kExitUsage;
+    }
+    if (std::vector<std::string_view> missing = RulesWithoutTwin(); !missing.empty()) {
+      for (std::string_view name : missing) {
+        std::string file(name);
+        std::replace(file.begin(), file.end(), '-', '_');
+        std::cerr << "seiguard vap: rule " << name << " has no CEL twin, so the backstop cannot enforce it: "
+                  << "write its Cel() in rules/" << file << ".cc (see rules/rule.h)\n";
+      }
       return kExitUsage;
     }
     std::vector<nlohmann::ordered_json> docs = BackstopPolicies(*policy, opts->backstop);

@@ -59,7 +59,7 @@ void Metrics::CountReview(Endpoint endpoint, std::string_view operation, std::st
   latency_count_[e].fetch_add(1, std::memory_order_relaxed);
   latency_sum_ns_[e].fetch_add(static_cast<uint64_t>(seconds * 1e9), std::memory_order_relaxed);
   for (const Finding& f : findings) {
-    findings_[static_cast<size_t>(f.rule) * 2 + (f.severity == Severity::kDeny ? 0 : 1)].fetch_add(
+    findings_[f.rule.index() * 2 + (f.severity == Severity::kDeny ? 0 : 1)].fetch_add(
         1, std::memory_order_relaxed);
   }
 }
@@ -119,7 +119,7 @@ std::string Metrics::Render(std::string_view version) const {
     for (size_t a = 0; a < 2; ++a) {
       Line(out, "seiguard_findings_total",
            "rule=\"" + std::string(r.name) + "\",action=\"" + (a == 0 ? "deny" : "warn") + "\"",
-           double(findings_[static_cast<size_t>(r.id) * 2 + a].load()));
+           double(findings_[r.id.index() * 2 + a].load()));
     }
   }
   Head(out, "seiguard_http_refusals_total", "counter",

@@ -148,7 +148,7 @@ std::string SarifReport(const CheckReport& r, std::string_view version) {
                      {"name", info.name},
                      {"shortDescription", {{"text", info.summary}}},
                      {"fullDescription", {{"text", info.description}}},
-                     {"help", {{"text", info.help}}},
+                     {"help", {{"text", info.fix}}},
                      {"defaultConfiguration",
                       {{"level", info.default_action == Action::kWarn ? "warning" : "error"}}}});
   }
@@ -158,7 +158,7 @@ std::string SarifReport(const CheckReport& r, std::string_view version) {
     ordered_json region = {{"startLine", std::max<size_t>(lf.line, 1)},
                            {"startColumn", std::max<size_t>(lf.column, 1)}};
     results.push_back({{"ruleId", Rule(lf.finding.rule).name},
-                       {"ruleIndex", static_cast<size_t>(lf.finding.rule)},
+                       {"ruleIndex", lf.finding.rule.index()},
                        {"level", lf.finding.severity == Severity::kDeny ? "error" : "warning"},
                        {"message", {{"text", ObjectName(o) + ": " + Detail(lf.finding)}}},
                        {"locations",

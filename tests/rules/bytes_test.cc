@@ -10,6 +10,8 @@
 #include "rules/finding.h"
 #include "webhook/json_text.h"
 
+#include "tests/test_util.h"
+
 namespace seiguard {
 namespace {
 
@@ -90,7 +92,7 @@ TEST(Bytes, MessagesNeverCarryControlCharactersWhereverTheyAre) {
     for (unsigned char v : {0x00, 0x01, 0x09, 0x0a, 0x0d, 0x1f, 0x7f}) {
       std::string what(40, 'w');
       what[pos] = static_cast<char>(v);
-      Finding f{RuleId::kNodeLabel, Severity::kDeny, Path().Key("metadata"), "c", what, "fix"};
+      Finding f{testing::RuleNamed("node-label"), Severity::kDeny, Path().Key("metadata"), "c", what, "fix"};
       std::string m = f.Message();
       for (char c : m) {
         ASSERT_FALSE(static_cast<unsigned char>(c) < 0x20 || c == 0x7f) << "pos " << pos << " byte " << int(v);

@@ -60,9 +60,9 @@ TEST(EvaluatePatch, MutateBuildsNoPatchForADeniedPod) {
   // and env var) is still not reported as missing.
   std::vector<RuleId> rules;
   for (const Finding& f : mutate.findings) rules.push_back(f.rule);
-  EXPECT_EQ(rules, (std::vector<RuleId>{RuleId::kProxyIgnorePaths, RuleId::kProbeOnProxyPort,
-                                        RuleId::kProbeOnProxyPort, RuleId::kProbeOnProxyPort,
-                                        RuleId::kProbeOnProxyPort}));
+  const RuleId ignore = testing::RuleNamed("proxy-ignore-paths");
+  const RuleId probe = testing::RuleNamed("probe-on-proxy-port");
+  EXPECT_EQ(rules, (std::vector<RuleId>{ignore, probe, probe, probe, probe}));
 }
 
 TEST(EvaluatePatch, FixKeepsEveryPatchOfADeniedPod) {

@@ -2,18 +2,20 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/test_util.h"
+
 namespace seiguard {
 namespace {
 
 TEST(Finding, MessageStartsWithTheRuleAndNamesPathAndContainer) {
-  Finding f{RuleId::kProbeOnProxyPort, Severity::kDeny,
+  Finding f{testing::RuleNamed("probe-on-proxy-port"), Severity::kDeny,
             Path().Key("spec").Key("containers").Index(0), "seid", "what", "fix"};
   EXPECT_EQ(f.Message(), "[probe-on-proxy-port] spec.containers[0] (container seid): what; fix");
   EXPECT_EQ(f.Warning(), "[probe-on-proxy-port] seid: what; fix");
 }
 
 TEST(Finding, AppendMessageOnlyAddsTheSameLine) {
-  Finding f{RuleId::kProxyIgnorePaths, Severity::kDeny, Path().Key("args").Index(3), "proxy",
+  Finding f{testing::RuleNamed("proxy-ignore-paths"), Severity::kDeny, Path().Key("args").Index(3), "proxy",
             "tab\there", "new\nline"};
   std::string out = "[earlier] line\n";
   f.AppendMessage(out);
@@ -26,7 +28,7 @@ TEST(Finding, AppendMessageOnlyAddsTheSameLine) {
 TEST(Finding, LongWarningCutsTheExplanationAndKeepsTheFix) {
   std::string what;
   for (int i = 0; i < 60; ++i) what += "\xc3\xa9";  // 'é', two bytes each
-  Finding f{RuleId::kNodeLabel, Severity::kWarn, Path(), "c", what, "a long fix"};
+  Finding f{testing::RuleNamed("node-label"), Severity::kWarn, Path(), "c", what, "a long fix"};
   std::string w = f.Warning();
   EXPECT_LE(w.size(), kMaxWarningBytes);
   EXPECT_EQ(w.rfind("[node-label] c: ", 0), 0u);
@@ -39,15 +41,15 @@ TEST(Finding, LongWarningCutsTheExplanationAndKeepsTheFix) {
 
 TEST(Finding, AWarningWithNoRoomForItsExplanationKeepsTheFix) {
   std::string fix(150, 'f');
-  Finding f{RuleId::kProxyIgnorePaths, Severity::kWarn, Path(), "kube-rbac-proxy", "why", fix};
+  Finding f{testing::RuleNamed("proxy-ignore-paths"), Severity::kWarn, Path(), "kube-rbac-proxy", "why", fix};
   EXPECT_EQ(f.Warning(), "[proxy-ignore-paths] kube-rbac-proxy: " + fix);
-  Finding huge{RuleId::kProxyIgnorePaths, Severity::kWarn, Path(), "c", "why", std::string(400, 'f')};
+  Finding huge{testing::RuleNamed("proxy-ignore-paths"), Severity::kWarn, Path(), "c", "why", std::string(400, 'f')};
   EXPECT_EQ(huge.Warning().size(), kMaxServerWarningBytes);
 }
 
 TEST(Finding, WarnModeProxyIgnorePathsSaysHowToFixIt) {
   // The real finding in warn mode was over 120 bytes and lost its fix.
-  Finding f{RuleId::kProxyIgnorePaths, Severity::kWarn, Path(), "kube-rbac-proxy",
+  Finding f{testing::RuleNamed("proxy-ignore-paths"), Severity::kWarn, Path(), "kube-rbac-proxy",
             "--ignore-paths skips authentication (and lets a forged X-Remote-User through)",
             "remove it; serve health and metrics on the sidecar's public port 9100"};
   std::string w = f.Warning();
@@ -56,7 +58,7 @@ TEST(Finding, WarnModeProxyIgnorePathsSaysHowToFixIt) {
 }
 
 TEST(Finding, ControlCharactersNeverReachAWarning) {
-  Finding f{RuleId::kNodeLabel, Severity::kWarn, Path(), "c", "line\none", "x\ty"};
+  Finding f{testing::RuleNamed("node-label"), Severity::kWarn, Path(), "c", "line\none", "x\ty"};
   EXPECT_EQ(f.Warning().find('\n'), std::string::npos);
   EXPECT_EQ(f.Warning().find('\t'), std::string::npos);
 }

@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/test_util.h"
+
 namespace seiguard {
 namespace {
 
@@ -14,9 +16,9 @@ TEST(Policy, DefaultsMatchTheDesign) {
   EXPECT_EQ(p.proxy_port, 8443);
   EXPECT_EQ(p.public_port, 9100);
   EXPECT_EQ(p.node_label, "sei.io/node");
-  EXPECT_EQ(p.action(RuleId::kProxyIgnorePaths), Action::kDeny);
-  EXPECT_EQ(p.action(RuleId::kSidecarPublicPort), Action::kMutate);
-  EXPECT_EQ(p.action(RuleId::kServicePorts), Action::kWarn);
+  EXPECT_EQ(p.action(testing::RuleNamed("proxy-ignore-paths")), Action::kDeny);
+  EXPECT_EQ(p.action(testing::RuleNamed("sidecar-public-port")), Action::kMutate);
+  EXPECT_EQ(p.action(testing::RuleNamed("service-ports")), Action::kWarn);
   EXPECT_FALSE(p.remediate);
 }
 
@@ -31,7 +33,7 @@ TEST(Policy, OverridesAnySubset) {
   ASSERT_TRUE(p.ok()) << p.status().message();
   EXPECT_EQ(p->public_port, 9200);
   EXPECT_EQ(p->public_port_name, "public");
-  EXPECT_EQ(p->action(RuleId::kNodeLabel), Action::kWarn);
+  EXPECT_EQ(p->action(testing::RuleNamed("node-label")), Action::kWarn);
   EXPECT_TRUE(p->remediate);
   EXPECT_TRUE(p->Exempt("kube-system"));
   EXPECT_TRUE(p->Judges(Kind::kPod));
@@ -61,7 +63,7 @@ TEST(Policy, ReportsEveryErrorAtOnce) {
   // The injecting rules it names are the catalog's, none typed here.
   std::string injecting;
   for (const RuleInfo& r : Rules()) {
-    if (r.can_mutate) injecting += (injecting.empty() ? "" : ", ") + std::string(r.name);
+    if (r.can_mutate()) injecting += (injecting.empty() ? "" : ", ") + std::string(r.name);
   }
   EXPECT_NE(m.find("(only " + injecting + " inject)"), std::string::npos) << m;
 }
@@ -77,7 +79,7 @@ TEST(Policy, RefusesFloatAndBooleanPorts) {
 TEST(Policy, RoundTripsThroughItsJsonForm) {
   Policy p;
   p.public_port = 9300;
-  p.actions[static_cast<size_t>(RuleId::kServicePorts)] = Action::kOff;
+  p.actions[testing::RuleNamed("service-ports").index()] = Action::kOff;
   auto back = PolicyFromJson(PolicyToJson(p), "round-trip");
   ASSERT_TRUE(back.ok()) << back.status().message();
   EXPECT_EQ(PolicyToJson(*back), PolicyToJson(p));

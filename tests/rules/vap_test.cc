@@ -7,6 +7,8 @@
 
 #include "rules/vap_cel.h"
 
+#include "tests/test_util.h"
+
 namespace seiguard {
 namespace {
 
@@ -64,13 +66,15 @@ TEST(Backstop, ActionsChooseTheBinding) {
   std::vector<ordered> warn_only = BackstopPolicies(WithAll(Action::kWarn));
   ASSERT_EQ(warn_only.size(), 2u);
   EXPECT_EQ(warn_only[0]["metadata"]["name"], "seiguard-backstop-warn");
-  EXPECT_EQ(RulesIn(warn_only[0]).size(), 12u) << "every check, once";
+  std::multiset<std::string> warned = RulesIn(warn_only[0]);
+  EXPECT_EQ(warned.size(), cel::Checks(Policy()).size()) << "every check, once";
+  EXPECT_EQ(std::set<std::string>(warned.begin(), warned.end()).size(), Rules().size()) << "every rule";
 
   EXPECT_TRUE(BackstopPolicies(WithAll(Action::kOff)).empty());
 
   Policy p;
-  p.actions[static_cast<size_t>(RuleId::kProxyIgnorePaths)] = Action::kOff;
-  p.actions[static_cast<size_t>(RuleId::kServicePorts)] = Action::kDeny;
+  p.actions[testing::RuleNamed("proxy-ignore-paths").index()] = Action::kOff;
+  p.actions[testing::RuleNamed("service-ports").index()] = Action::kDeny;
   std::vector<ordered> docs = BackstopPolicies(p);
   EXPECT_FALSE(RulesIn(docs[0]).count("proxy-ignore-paths"));
   EXPECT_FALSE(RulesIn(docs[2]).count("proxy-ignore-paths"));
@@ -109,6 +113,31 @@ TEST(Backstop, PolicyValuesReachTheExpressions) {
   }
   for (const char* gone : {"9100", "8443", "sei.io/node", "'sei-sidecar'"}) {
     EXPECT_EQ(text.find(gone), std::string::npos) << gone;
+  }
+}
+
+// A rule the backstop cannot express would be enforced by the webhook alone.
+TEST(Cel, EveryRuleHasATwin) {
+  for (const RuleInfo& r : Rules()) {
+    std::string file(r.name);
+    for (char& c : file) c = c == '-' ? '_' : c;
+    EXPECT_NE(r.cel, nullptr) << "rule " << r.name << " has no CEL twin: write its Cel() in rules/" << file
+                              << ".cc and set .cel (see rules/rule.h)";
+  }
+  EXPECT_TRUE(RulesWithoutTwin().empty());
+}
+
+// Each twin has checks, and its variables do not shadow another's.
+TEST(Cel, TwinsAreCompleteAndDistinct) {
+  std::set<std::string> names;
+  for (const cel::Variable& v : cel::Variables(Policy())) {
+    EXPECT_TRUE(names.insert(v.name).second) << "variable " << v.name << " is defined twice";
+  }
+  for (const RuleInfo& r : Rules()) {
+    if (r.cel == nullptr) continue;
+    cel::Twin twin;
+    r.cel(Policy(), twin);
+    EXPECT_FALSE(twin.checks.empty()) << "the CEL twin of " << r.name << " has no check";
   }
 }
 
