@@ -12,7 +12,7 @@ CERTS ?= certs/dev
 PORT ?= 9443
 PUBLIC_PORT ?= 8080
 
-.PHONY: image image-test setup build test test-deps backstop build-sanitized test-sanitized fuzz soak run review bench clean
+.PHONY: image image-test setup build test test-deps generate build-sanitized test-sanitized fuzz soak run review bench clean
 
 # Debian packages: the test set of scripts/setup.sh (a superset of the build
 # set; the image's build stage installs only that one).
@@ -62,10 +62,11 @@ run: build
 	  --listen-address 127.0.0.1:$(PORT) --public-listen-address 127.0.0.1:$(PUBLIC_PORT) \
 	  --log-format text --shutdown-delay 0s --shutdown-timeout 5s
 
-# Regenerates the committed ValidatingAdmissionPolicy backstop from the
-# deployed policy (a test fails while it is stale).
-backstop: build
-	@./$(BUILD)/seiguard vap --policy-file manifests/base/policy.yaml > manifests/overlays/backstop/backstop.yaml
+# Regenerates what is derived from the rule catalog: the README's rule table
+# and policy example, the base and audit policies, and the VAP backstop
+# (scripts/generate.py; a test fails while any is stale).
+generate: build
+	@python3 scripts/generate.py $(BUILD)/seiguard
 
 review: build
 	@./$(BUILD)/seiguard review < $(FIXTURE); echo

@@ -176,7 +176,7 @@ class Backstop(unittest.TestCase):
         with open(os.path.join(MANIFESTS, "overlays", "backstop", "backstop.yaml"), "rb") as f:
             committed = f.read()
         self.assertEqual(committed.decode(), out.decode(),
-                         "manifests/overlays/backstop/backstop.yaml is stale: run `make backstop`")
+                         "manifests/overlays/backstop/backstop.yaml is stale: run `make generate`")
 
     def test_backstop_renders_policies_that_match_the_webhook(self):
         docs = render(os.path.join(MANIFESTS, "overlays", "backstop"))

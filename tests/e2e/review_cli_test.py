@@ -163,6 +163,38 @@ class OtherCommands(unittest.TestCase):
         self.assertEqual(code, 0, err)
         self.assertEqual(json.loads(again), policy)
 
+    def test_policy_as_yaml_reads_back_as_the_same_policy(self):
+        _, as_json, _ = run(["policy"])
+        code, out, err = run(["policy", "-o", "yaml"])
+        self.assertEqual(code, 0, err)
+        self.assertIn(b"# ", out, "each field is annotated")
+        with temp_file(out.decode(), ".yaml") as path:
+            code, again, err = run(["policy", "--policy-file", path])
+        self.assertEqual(code, 0, err)
+        self.assertEqual(json.loads(again), json.loads(as_json))
+        # Each rule's line names the actions the rule accepts.
+        for r in catalog():
+            line = next(l for l in out.decode().splitlines() if l.strip().startswith(r["name"] + ":"))
+            self.assertTrue(line.endswith("# " + " | ".join(r["actions"])), line)
+
+    def test_all_rules_sets_every_rule_and_keeps_the_rest(self):
+        with temp_file("sidecar: {publicPort: 9200}\n", ".yaml") as path:
+            code, out, err = run(["policy", "--policy-file", path, "--all-rules", "warn"])
+        self.assertEqual(code, 0, err)
+        policy = json.loads(out)
+        self.assertEqual(policy["rules"], {r["name"]: "warn" for r in catalog()})
+        self.assertEqual(policy["sidecar"]["publicPort"], 9200)
+        self.assertEqual(run(["policy", "--all-rules", "mutate"])[0], 2, "not every rule can mutate")
+
+    def test_rules_as_markdown_is_one_row_per_rule(self):
+        code, out, _ = run(["rules", "-o", "markdown"])
+        self.assertEqual(code, 0)
+        rows = [l for l in out.decode().splitlines() if l.startswith("| `")]
+        self.assertEqual([l.split("`")[1] for l in rows], [r["name"] for r in catalog()])
+        for row, r in zip(rows, catalog()):
+            self.assertEqual(row.count(" | "), 3, row)  # no stray column break in the text
+            self.assertIn(r["fix"].replace("|", "\\|"), row)
+
     def test_every_subcommand_has_help(self):
         for cmd in (["--help"], ["review", "--help"], ["rules", "--help"], ["policy", "--help"]):
             code, out, _ = run(cmd)
