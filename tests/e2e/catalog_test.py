@@ -33,6 +33,15 @@ def check_generated(root):
                           timeout=60)
 
 
+def copy_generated(root):
+    """A repository at `root` holding only the generator and what it writes."""
+    os.makedirs(os.path.join(root, "scripts"))
+    shutil.copy(GENERATE, os.path.join(root, "scripts"))
+    for path in GENERATED:
+        os.makedirs(os.path.dirname(os.path.join(root, path)), exist_ok=True)
+        shutil.copy(os.path.join(SOURCE, path), os.path.join(root, path))
+
+
 class Catalog(unittest.TestCase):
     def test_the_registry_lists_every_rule_once_in_catalog_order(self):
         ids = registry()
@@ -69,11 +78,7 @@ class Generated(unittest.TestCase):
 
     def test_a_stale_file_is_named_with_what_to_do(self):
         with tempfile.TemporaryDirectory() as root:
-            os.makedirs(os.path.join(root, "scripts"))
-            shutil.copy(GENERATE, os.path.join(root, "scripts"))
-            for path in GENERATED:
-                os.makedirs(os.path.dirname(os.path.join(root, path)), exist_ok=True)
-                shutil.copy(os.path.join(SOURCE, path), os.path.join(root, path))
+            copy_generated(root)
             self.assertEqual(check_generated(root).returncode, 0, "the copy starts current")
             # A rule's default edited in the table by hand, and a backstop
             # edited in place: both are caught, nothing is written.
@@ -104,11 +109,7 @@ class Generated(unittest.TestCase):
 
     def test_a_readme_without_its_markers_is_an_error_not_a_rewrite(self):
         with tempfile.TemporaryDirectory() as root:
-            os.makedirs(os.path.join(root, "scripts"))
-            shutil.copy(GENERATE, os.path.join(root, "scripts"))
-            for path in GENERATED:
-                os.makedirs(os.path.dirname(os.path.join(root, path)), exist_ok=True)
-                shutil.copy(os.path.join(SOURCE, path), os.path.join(root, path))
+            copy_generated(root)
             with open(os.path.join(root, "README.md"), "w") as f:
                 f.write("# no markers\n")
             out = check_generated(root)
