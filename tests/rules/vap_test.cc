@@ -55,7 +55,9 @@ TEST(Backstop, DefaultDeniesInOneBindingWarnsInOther) {
     std::string name(r.name);
     bool warns = r.default_action == Action::kWarn;
     EXPECT_EQ(deny.count(name) > 0, !warns) << name;
-    if (warns) EXPECT_TRUE(warn.count(name)) << name;
+    if (warns) {
+      EXPECT_TRUE(warn.count(name)) << name;
+    }
   }
   // Pod UPDATE downgrades spec findings to warnings; immutability never is.
   EXPECT_TRUE(warn.count("proxy-ignore-paths"));
