@@ -53,6 +53,18 @@ class Catalog(unittest.TestCase):
         for i in ids:
             self.assertTrue(os.path.isfile(os.path.join(SOURCE, "rules", i + ".cc")), "rules/%s.cc" % i)
 
+    def test_every_rule_file_is_in_the_registry(self):
+        # A rule file left out of the registry is not even compiled.
+        defined = set()
+        for f in os.listdir(os.path.join(SOURCE, "rules")):
+            if f.endswith(".cc"):
+                with open(os.path.join(SOURCE, "rules", f)) as fh:
+                    defined |= set(re.findall(r"^const RuleDef registry::(\w+)", fh.read(), re.M))
+        for rule in sorted(defined - set(registry())):
+            self.fail("rules/%s.cc defines a rule that rules/registry.inc does not list: add "
+                      "SEIGUARD_RULE(%s) where it should run" % (rule, rule))
+        self.assertEqual(defined, set(registry()))
+
     def test_every_rule_has_its_case_file_and_every_case_file_a_rule(self):
         rules_dir = os.path.join(SOURCE, "tests", "data", "rules")
         files = {f[:-5] for f in os.listdir(rules_dir) if f.endswith(".yaml")}
