@@ -169,6 +169,20 @@ class Decoder {
   Status PodSpec(element e, PodView* pod);
   Status Template(element e, PodView* pod);
   Status ServiceSpec(element e, seiguard::ServiceSpec* svc);
+  Status NetworkPolicySpec(element e, NetworkPolicy* np);
+  Status Selector(element e, LabelSelector* out);
+  Status Peer(element e, NetworkPolicyPeer* out);
+  Status PolicyPort(element e, NetworkPolicyPort* out);
+
+  Status Owned(element e, std::string* out) {
+    std::string_view v;
+    Status s = String(e, &v);
+    if (s.ok()) out->assign(v);
+    return s;
+  }
+  Status OwnedList(element e, std::vector<std::string>* out) {
+    return ItemsInto(e, out, [&](size_t, element item, std::string& slot) { return Owned(item, &slot); });
+  }
 
   Trail trail_;
   std::string error_pointer_;
@@ -338,6 +352,96 @@ Status Decoder::ServiceSpec(element e, seiguard::ServiceSpec* svc) {
   });
 }
 
+// NetworkPolicySpec as the API defines it (see rules/netpol.h); egress is
+// not read: only who reaches the pods matters here.
+Status Decoder::Selector(element e, LabelSelector* out) {
+  static constexpr std::string_view kKeys[] = {"matchLabels", "matchExpressions"};
+  return Fields(e, kKeys, [&](size_t i, element v) -> Status {
+    if (i == 0) {
+      if (v.type() != element_type::OBJECT) return TypeError(v, "an object");
+      for (dom::key_value_pair kv : dom::object(v)) {
+        trail_.PushKey(kv.key);
+        std::string value;
+        if (Status s = Owned(kv.value, &value); !s.ok()) return s;
+        trail_.Pop();
+        out->match_labels.emplace_back(std::string(kv.key), std::move(value));
+      }
+      return Status();
+    }
+    return ItemsInto(v, &out->expressions, [&](size_t, element item, SelectorRequirement& r) -> Status {
+      static constexpr std::string_view kReq[] = {"key", "operator", "values"};
+      std::string op;
+      Status s = Fields(item, kReq, [&](size_t j, element f) -> Status {
+        if (j == 0) return Owned(f, &r.key);
+        if (j == 1) return Owned(f, &op);
+        return OwnedList(f, &r.values);
+      });
+      if (!s.ok()) return s;
+      using Op = SelectorRequirement::Op;
+      if (op == "In") r.op = Op::kIn;
+      else if (op == "NotIn") r.op = Op::kNotIn;
+      else if (op == "Exists") r.op = Op::kExists;
+      else if (op == "DoesNotExist") r.op = Op::kDoesNotExist;
+      else return Fail("operator \"" + op + "\" is not In, NotIn, Exists or DoesNotExist");
+      return Status();
+    });
+  });
+}
+
+Status Decoder::Peer(element e, NetworkPolicyPeer* out) {
+  static constexpr std::string_view kKeys[] = {"podSelector", "namespaceSelector", "ipBlock"};
+  return Fields(e, kKeys, [&](size_t i, element v) -> Status {
+    if (i == 0) return Selector(v, &out->pod_selector.emplace());
+    if (i == 1) return Selector(v, &out->namespace_selector.emplace());
+    static constexpr std::string_view kBlock[] = {"cidr", "except"};
+    IpBlock& block = out->ip_block.emplace();
+    return Fields(v, kBlock, [&](size_t j, element f) -> Status {
+      return j == 0 ? Owned(f, &block.cidr) : OwnedList(f, &block.except);
+    });
+  });
+}
+
+Status Decoder::PolicyPort(element e, NetworkPolicyPort* out) {
+  static constexpr std::string_view kKeys[] = {"protocol", "port", "endPort"};
+  return Fields(e, kKeys, [&](size_t i, element v) -> Status {
+    if (i == 0) return Owned(v, &out->protocol);
+    if (i == 2) return Int32(v, &out->end_port.emplace());
+    IntOrString port;
+    if (Status s = IntOrStr(v, &port); !s.ok()) return s;
+    out->has_port = true;
+    out->named = port.is_string;
+    out->number = port.number;
+    out->name.assign(port.text);
+    return Status();
+  });
+}
+
+Status Decoder::NetworkPolicySpec(element e, NetworkPolicy* np) {
+  static constexpr std::string_view kKeys[] = {"podSelector", "policyTypes", "ingress"};
+  bool has_types = false;
+  std::vector<std::string> types;
+  Status s = Fields(e, kKeys, [&](size_t i, element v) -> Status {
+    if (i == 0) return Selector(v, &np->pod_selector);
+    if (i == 1) {
+      has_types = true;
+      return OwnedList(v, &types);
+    }
+    return ItemsInto(v, &np->ingress, [&](size_t, element item, IngressRule& rule) -> Status {
+      static constexpr std::string_view kRule[] = {"from", "ports"};
+      return Fields(item, kRule, [&](size_t j, element f) -> Status {
+        if (j == 0) return ItemsInto(f, &rule.from, [&](size_t, element p, NetworkPolicyPeer& peer) { return Peer(p, &peer); });
+        return ItemsInto(f, &rule.ports, [&](size_t, element p, NetworkPolicyPort& port) { return PolicyPort(p, &port); });
+      });
+    });
+  });
+  // policyTypes absent or empty (the API server defaults both alike):
+  // Ingress is always in it.
+  if (has_types && !types.empty()) {
+    np->ingress_type = std::find(types.begin(), types.end(), "Ingress") != types.end();
+  }
+  return s;
+}
+
 StatusOr<Object> Decoder::Run(element root, Kind kind) {
   Object obj;
   obj.kind = kind;
@@ -362,6 +466,7 @@ StatusOr<Object> Decoder::Run(element root, Kind kind) {
     switch (kind) {
       case Kind::kPod: return PodSpec(v, &obj.pod);
       case Kind::kService: return ServiceSpec(v, &obj.service);
+      case Kind::kNetworkPolicy: return NetworkPolicySpec(v, &obj.network_policy);
       case Kind::kCronJob: {
         static constexpr std::string_view kJob[] = {"jobTemplate"};
         return Fields(v, kJob, [&](size_t, element job) {
@@ -382,6 +487,10 @@ StatusOr<Object> Decoder::Run(element root, Kind kind) {
   });
   if (!s.ok()) return s;
   if (kind == Kind::kPod) obj.pod.meta = obj.meta;
+  if (kind == Kind::kNetworkPolicy) {
+    obj.network_policy.namespace_.assign(obj.meta.namespace_);
+    obj.network_policy.name.assign(obj.meta.name);
+  }
   return obj;
 }
 

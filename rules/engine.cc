@@ -36,6 +36,13 @@ bool InScope(const Object& object, const Policy& policy) {
     return object.meta.Label(policy.node_label) != nullptr ||
            object.meta.OwnedByKind(policy.owner_kind);
   }
+  if (object.IsNetworkPolicy()) {
+    // A policy that can select SeiNode pods for ingress: its podSelector
+    // tests the node label, or is empty (every pod of its namespace, which
+    // may hold SeiNodes: admission cannot know, so it is judged).
+    const NetworkPolicy& np = object.network_policy;
+    return np.ingress_type && (np.pod_selector.Empty() || np.pod_selector.Mentions(policy.node_label));
+  }
   return false;
 }
 
@@ -47,8 +54,8 @@ bool Evaluation::Denied() const {
 }
 
 Judge::Judge(const Policy& policy, const Object& object, const Object* old_object, Operation op,
-             Mode mode, Evaluation* out)
-    : policy_(policy), object_(object), old_(old_object), op_(op), out_(out) {
+             Mode mode, Evaluation* out, const NetworkContext* network)
+    : policy_(policy), object_(object), old_(old_object), op_(op), network_(network), out_(out) {
   bool patchable_kind = object.IsPod() || (mode == Mode::kFix && object.IsTemplate());
   bool mirror = object.IsPod() && object.pod.meta.mirror;
   if (mode != Mode::kValidate && patchable_kind && !mirror) {
@@ -160,7 +167,7 @@ Evaluation Evaluate(const Request& request, const Policy& policy, Mode mode) {
   out.in_scope = InScope(object, policy) || (old != nullptr && InScope(*old, policy));
   if (!out.in_scope) return out;
 
-  Judge judge(policy, object, old, request.operation, mode, &out);
+  Judge judge(policy, object, old, request.operation, mode, &out, request.network);
   for (const RuleInfo& rule : Rules()) {
     if (policy.action(rule.id) == Action::kOff) continue;
     judge.Run(rule);

@@ -29,6 +29,9 @@ struct Request {
   const Object* object = nullptr;      // required for CREATE and UPDATE
   const Object* old_object = nullptr;  // UPDATE only; may be null
   std::string_view namespace_;         // the request's namespace
+  // `check` only: the input's NetworkPolicies and Namespaces, so that the
+  // reach rules can say who reaches a pod (null: judge objects alone).
+  const NetworkContext* network = nullptr;
 };
 
 struct Evaluation {

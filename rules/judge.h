@@ -17,13 +17,14 @@ namespace seiguard {
 class Judge {
  public:
   Judge(const Policy& policy, const Object& object, const Object* old_object, Operation op,
-        Mode mode, Evaluation* out);
+        Mode mode, Evaluation* out, const NetworkContext* network = nullptr);
 
   const Policy& policy() const { return policy_; }
   const Object& object() const { return object_; }
   const PodView& pod() const { return object_.pod; }
   const Object* old_object() const { return old_; }
   Operation operation() const { return op_; }
+  const NetworkContext* network() const { return network_; }
 
   // The proxy containers (by name or image) and the sidecar (may be null).
   bool IsProxy(const Container& c) const;
@@ -86,6 +87,7 @@ class Judge {
   const Object& object_;
   const Object* old_;
   Operation op_;
+  const NetworkContext* network_;
   Evaluation* out_;
   bool patch_labels_ = false;
   bool patch_spec_ = false;

@@ -13,6 +13,7 @@ std::string_view KindName(Kind kind) {
     case Kind::kCronJob: return "CronJob";
     case Kind::kReplicationController: return "ReplicationController";
     case Kind::kService: return "Service";
+    case Kind::kNetworkPolicy: return "NetworkPolicy";
     case Kind::kOther: break;
   }
   return "";
@@ -28,15 +29,18 @@ std::string_view KindGroup(Kind kind) {
     case Kind::kJob:
     case Kind::kCronJob:
       return "batch";
+    case Kind::kNetworkPolicy:
+      return "networking.k8s.io";
     default:
       return "";
   }
 }
 
 std::string KindResource(Kind kind) {
+  if (kind == Kind::kNetworkPolicy) return "networkpolicies";
   std::string resource(KindName(kind));
   for (char& c : resource) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-  return resource + "s";  // regular plurals for every judgeable kind
+  return resource + "s";  // regular plurals for every other judgeable kind
 }
 
 Kind KindFromGroupKind(std::string_view group, std::string_view kind) {

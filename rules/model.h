@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "rules/netpol.h"
 #include "rules/path.h"
 
 namespace seiguard {
@@ -32,12 +33,14 @@ enum class Kind {
   kCronJob,
   kReplicationController,
   kService,
+  kNetworkPolicy,
 };
 
 // Every kind seiguard can judge, in declaration order.
 inline constexpr Kind kJudgeableKinds[] = {Kind::kPod,       Kind::kDeployment, Kind::kStatefulSet,
                                            Kind::kDaemonSet, Kind::kReplicaSet, Kind::kJob,
-                                           Kind::kCronJob,   Kind::kReplicationController, Kind::kService};
+                                           Kind::kCronJob,   Kind::kReplicationController, Kind::kService,
+                                           Kind::kNetworkPolicy};
 
 // "Pod", "StatefulSet", ...; "" for kOther.
 std::string_view KindName(Kind kind);
@@ -161,10 +164,12 @@ struct Object {
   ObjectMeta meta;   // the object's own metadata
   PodView pod;       // Pod: the pod itself; workloads: the pod template
   ServiceSpec service;
+  NetworkPolicy network_policy;  // NetworkPolicy: its namespace, name and spec
 
   bool IsPod() const { return kind == Kind::kPod; }
   bool IsTemplate() const { return IsWorkload(kind); }
   bool IsService() const { return kind == Kind::kService; }
+  bool IsNetworkPolicy() const { return kind == Kind::kNetworkPolicy; }
 };
 
 }  // namespace seiguard

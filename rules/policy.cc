@@ -72,18 +72,36 @@ class Reader {
     *out = it->is_number_unsigned() ? static_cast<int64_t>(it->get<uint64_t>()) : it->get<int64_t>();
   }
 
-  void StringList(const json& obj, const char* name, std::vector<std::string>* out) {
+  void StringList(const json& obj, const char* name, std::vector<std::string>* out,
+                  const std::string& prefix = "") {
     auto it = obj.find(name);
     if (it == obj.end() || it->is_null()) return;
-    if (!it->is_array()) return Error(name, "must be a list of strings, got " + TypeName(*it));
+    std::string key = prefix.empty() ? name : prefix + "." + name;
+    if (!it->is_array()) return Error(key, "must be a list of strings, got " + TypeName(*it));
     out->clear();
     for (size_t i = 0; i < it->size(); ++i) {
       const json& v = (*it)[i];
       if (!v.is_string() || v.get<std::string>().empty()) {
-        Error(std::string(name) + "[" + std::to_string(i) + "]", "must be a non-empty string");
+        Error(key + "[" + std::to_string(i) + "]", "must be a non-empty string");
         continue;
       }
       out->push_back(v.get<std::string>());
+    }
+  }
+
+  // A mapping of label keys to values.
+  void LabelMap(const json& obj, const char* name, const std::string& prefix, Labels* out) {
+    auto it = obj.find(name);
+    if (it == obj.end() || it->is_null()) return;
+    std::string key = prefix.empty() ? name : prefix + "." + name;
+    if (!it->is_object()) return Error(key, "must be a mapping of label keys to values, got " + TypeName(*it));
+    out->clear();
+    for (const auto& [k, v] : it->items()) {
+      if (!v.is_string()) {
+        Error(key + "." + k, "must be a string, got " + TypeName(v));
+        continue;
+      }
+      out->emplace_back(k, v.get<std::string>());
     }
   }
 
@@ -145,7 +163,7 @@ StatusOr<Policy> PolicyFromJson(const json& doc, std::string_view source) {
   Reader r(source);
   if (doc.is_null()) return p;  // an empty file: all defaults
   if (!r.ExpectObject(doc, "",
-                      {"apiVersion", "kind", "proxy", "sidecar", "nodeLabel", "scope", "rules",
+                      {"apiVersion", "kind", "proxy", "sidecar", "nodeLabel", "network", "scope", "rules",
                        "remediate", "exemptNamespaces"})) {
     return r.Result();
   }
@@ -156,10 +174,11 @@ StatusOr<Policy> PolicyFromJson(const json& doc, std::string_view source) {
     r.Error("kind", "must be " + std::string(kKind) + ", got " + it->dump());
   }
   if (auto it = doc.find("proxy"); it != doc.end() && !it->is_null()) {
-    if (r.ExpectObject(*it, "proxy", {"containerName", "imageMatch", "port"})) {
+    if (r.ExpectObject(*it, "proxy", {"containerName", "imageMatch", "port", "portName"})) {
       r.String(*it, "containerName", "proxy", &p.proxy_container_name);
       r.String(*it, "imageMatch", "proxy", &p.proxy_image_match);
       r.Port(*it, "port", "proxy", &p.proxy_port);
+      r.String(*it, "portName", "proxy", &p.proxy_port_name);
     }
   }
   if (auto it = doc.find("sidecar"); it != doc.end() && !it->is_null()) {
@@ -180,6 +199,21 @@ StatusOr<Policy> PolicyFromJson(const json& doc, std::string_view source) {
   }
   if (p.proxy_port == p.public_port) {
     r.Error("sidecar.publicPort", "must differ from proxy.port");
+  }
+  if (auto it = doc.find("network"); it != doc.end() && !it->is_null()) {
+    if (r.ExpectObject(*it, "network", {"controllerNamespace", "controllerPodLabels", "monitoringNamespaces",
+                                        "nodeCIDRs"})) {
+      r.String(*it, "controllerNamespace", "network", &p.controller_namespace);
+      r.LabelMap(*it, "controllerPodLabels", "network", &p.controller_pod_labels);
+      r.StringList(*it, "monitoringNamespaces", &p.monitoring_namespaces, "network");
+      r.StringList(*it, "nodeCIDRs", &p.node_cidrs, "network");
+      for (size_t i = 0; i < p.node_cidrs.size(); ++i) {
+        if (!Cidr::Parse(p.node_cidrs[i])) {
+          r.Error("network.nodeCIDRs[" + std::to_string(i) + "]",
+                  "\"" + p.node_cidrs[i] + "\" is not a CIDR (such as 10.0.0.0/16 or fd00::/64)");
+        }
+      }
+    }
   }
   if (auto it = doc.find("scope"); it != doc.end() && !it->is_null()) {
     if (r.ExpectObject(*it, "scope", {"ownerKind", "kinds"})) {
@@ -257,19 +291,27 @@ nlohmann::ordered_json PolicyToJson(const Policy& p) {
   for (const RuleInfo& info : Rules()) rules[std::string(info.name)] = ActionName(p.action(info.id));
   ordered kinds = ordered::array();
   for (Kind k : p.kinds) kinds.push_back(KindName(k));
+  ordered pod_labels = ordered::object();
+  for (const auto& [k, v] : p.controller_pod_labels) pod_labels[k] = v;
   return ordered{
       {"apiVersion", kApiVersion},
       {"kind", kKind},
       {"proxy",
        {{"containerName", p.proxy_container_name},
         {"imageMatch", p.proxy_image_match},
-        {"port", p.proxy_port}}},
+        {"port", p.proxy_port},
+        {"portName", p.proxy_port_name}}},
       {"sidecar",
        {{"containerName", p.sidecar_name},
         {"publicPort", p.public_port},
         {"publicPortName", p.public_port_name},
         {"publicPortEnv", p.public_port_env}}},
       {"nodeLabel", p.node_label},
+      {"network",
+       {{"controllerNamespace", p.controller_namespace},
+        {"controllerPodLabels", pod_labels},
+        {"monitoringNamespaces", p.monitoring_namespaces},
+        {"nodeCIDRs", p.node_cidrs}}},
       {"scope", {{"ownerKind", p.owner_kind}, {"kinds", kinds}}},
       {"rules", rules},
       {"remediate", p.remediate},

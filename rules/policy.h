@@ -16,6 +16,7 @@
 
 #include "rules/catalog.h"
 #include "rules/model.h"
+#include "rules/netpol.h"
 #include "rules/status.h"
 
 namespace seiguard {
@@ -26,6 +27,10 @@ struct Policy {
   std::string proxy_container_name = "kube-rbac-proxy";
   std::string proxy_image_match = "kube-rbac-proxy";
   int64_t proxy_port = 8443;
+  // The proxy port's name in SeiNode pods: a NetworkPolicy port given by
+  // name is taken as the proxy port when it is this one (at admission the
+  // pods are not known; `check` resolves names against the pods).
+  std::string proxy_port_name = "api";
 
   std::string sidecar_name = "sei-sidecar";
   int64_t public_port = 9100;
@@ -39,6 +44,14 @@ struct Policy {
   std::string owner_kind = "SeiNode";
   std::vector<Kind> kinds{std::begin(kJudgeableKinds), std::end(kJudgeableKinds)};
 
+  // Who may reach the two ports through NetworkPolicies (the defaults of
+  // manifests/platform/params.yaml): the controller's pods reach the proxy;
+  // monitoring and the nodes (kubelet probes) reach the public port.
+  std::string controller_namespace = "sei-k8s-controller-system";
+  Labels controller_pod_labels = {{"control-plane", "controller-manager"}};
+  std::vector<std::string> monitoring_namespaces = {"monitoring"};
+  std::vector<std::string> node_cidrs = {"10.0.0.0/16"};
+
   std::array<Action, kRuleCount> actions = DefaultActions();
 
   // The mutating side also rewrites probes aimed at the proxy port and drops
@@ -49,6 +62,8 @@ struct Policy {
 
   Action action(RuleId id) const { return actions[id.index()]; }
   bool Judges(Kind kind) const;
+  Audience ProxyAudience() const { return {{controller_namespace}, controller_pod_labels, {}}; }
+  Audience PublicAudience() const { return {monitoring_namespaces, {}, node_cidrs}; }
   bool Exempt(std::string_view ns) const;
 
   static std::array<Action, kRuleCount> DefaultActions();

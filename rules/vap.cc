@@ -68,7 +68,7 @@ ordered Validation(const cel::RuleCheck& check, const std::string& exempt, bool 
 
 ordered ResourceRules(const Policy& policy) {
   ordered rules = ordered::array();
-  for (std::string_view group : {"", "apps", "batch"}) {
+  for (std::string_view group : {"", "apps", "batch", "networking.k8s.io"}) {
     ordered resources = ordered::array();
     for (Kind kind : kJudgeableKinds) {
       if (KindGroup(kind) == group && policy.Judges(kind)) resources.push_back(KindResource(kind));
@@ -83,7 +83,7 @@ ordered ResourceRules(const Policy& policy) {
   return rules;
 }
 
-ordered Labels() {
+ordered BackstopLabels() {
   return {{"app.kubernetes.io/name", "seiguard"},
           {"app.kubernetes.io/part-of", "seiguard"},
           {"app.kubernetes.io/component", "backstop"}};
@@ -129,7 +129,7 @@ std::vector<ordered> BackstopPolicies(const Policy& policy, const BackstopOption
     constraints["resourceRules"] = ResourceRules(policy);
     out.push_back({{"apiVersion", "admissionregistration.k8s.io/v1"},
                    {"kind", "ValidatingAdmissionPolicy"},
-                   {"metadata", {{"name", name}, {"labels", Labels()}}},
+                   {"metadata", {{"name", name}, {"labels", BackstopLabels()}}},
                    {"spec",
                     {{"failurePolicy", failure},
                      {"matchConstraints", std::move(constraints)},
@@ -139,7 +139,7 @@ std::vector<ordered> BackstopPolicies(const Policy& policy, const BackstopOption
                      {"validations", std::move(validations)}}}});
     out.push_back({{"apiVersion", "admissionregistration.k8s.io/v1"},
                    {"kind", "ValidatingAdmissionPolicyBinding"},
-                   {"metadata", {{"name", name}, {"labels", Labels()}}},
+                   {"metadata", {{"name", name}, {"labels", BackstopLabels()}}},
                    {"spec", {{"policyName", name}, {"validationActions", std::move(actions)}}}});
   };
   // Deny fails closed: an expression that cannot be evaluated refuses the

@@ -24,6 +24,19 @@ std::string OwnedBy(const std::string& root, const Policy& p) {
          ".metadata.ownerReferences.exists(o, o.kind == " + Str(p.owner_kind) + "))";
 }
 
+// A NetworkPolicy that can select SeiNode pods for ingress: its podSelector
+// tests the node label or is empty (rules/engine.cc InScope).
+std::string NetpolScope(const std::string& root, const Policy& p) {
+  const std::string label = Str(p.node_label), s = root + ".spec.podSelector";
+  return "(has(" + root + ".spec) && (!has(" + root + ".spec.policyTypes) || size(" + root +
+         ".spec.policyTypes) == 0 || 'Ingress' in " + root + ".spec.policyTypes)\n    && (!has(" + s +
+         ") || ((!has(" + s + ".matchLabels) || size(" + s + ".matchLabels) == 0) && (!has(" + s +
+         ".matchExpressions) || size(" + s + ".matchExpressions) == 0))\n      || (has(" + s +
+         ".matchLabels) && " + label + " in " + s + ".matchLabels)\n      || (has(" + s +
+         ".matchExpressions) && " + s + ".matchExpressions.exists(e, e.key == " + label +
+         " && e.operator != 'DoesNotExist'))))";
+}
+
 // The engine's InScope (DESIGN.md, Scope) for one object.
 std::string InScope(const std::string& root, const Policy& p) {
   const std::string label = Str(p.node_label), sidecar = Str(p.sidecar_name);
@@ -33,7 +46,7 @@ std::string InScope(const std::string& root, const Policy& p) {
       "t.spec.initContainers.exists(c, c.name == " + sidecar +
       "))\n        || (has(t.spec.containers) && t.spec.containers.exists(c, c.name == " + sidecar +
       "))))\n  )";
-  return "(request.kind.kind == 'Service'\n  ? (" + HasChain(root, {"metadata", "labels"}) + " && " +
+  return "(request.kind.kind == 'NetworkPolicy' ? " + NetpolScope(root, p) + "\n  : request.kind.kind == 'Service'\n  ? (" + HasChain(root, {"metadata", "labels"}) + " && " +
          label + " in " + root + ".metadata.labels) || " + OwnedBy(root, p) +
          "\n  : (request.kind.kind != 'Pod' && " + OwnedBy(root, p) + ") || " + pod_scoped + ")";
 }
@@ -106,6 +119,7 @@ std::vector<Variable> Variables(const Policy& p) {
   const std::string label = Str(p.node_label), sidecar = Str(p.sidecar_name);
   std::vector<Variable> out = {
       {"kind", "request.kind.kind"},
+      {"npScoped", "variables.kind == 'NetworkPolicy' && " + NetpolScope("object", p)},
       {"podUpdate", "variables.kind == 'Pod' && request.operation == 'UPDATE'"},
       {"tmpl", TemplateOf("object")},
       {"present",

@@ -58,7 +58,7 @@ nlohmann::json MakeReview(const nlohmann::json& object, const std::string& opera
   std::string kind = any.value("kind", "");
   std::string resource = kind;
   for (char& c : resource) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  resource += "s";
+  resource = resource.back() == 'y' ? resource.substr(0, resource.size() - 1) + "ies" : resource + "s";
   nlohmann::json meta = any.value("metadata", nlohmann::json::object());
   return {
       {"apiVersion", "admission.k8s.io/" + version},

@@ -2,7 +2,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <set>
+
 #include "rules/decode.h"
+#include "rules/reach.h"
 #include "webhook/yaml_emit.h"
 
 namespace seiguard {
@@ -61,6 +65,71 @@ std::string YamlTypeHint(const std::string& message) {
   return "";
 }
 
+// The input's NetworkPolicies and Namespaces. Only documents that can hold
+// one are parsed (a substring test), so a folder of workloads costs nothing.
+NetworkContext NetworkOf(const ManifestSet& manifests, JsonParser& parser) {
+  NetworkContext net;
+  for (const ManifestDocument& doc : manifests.documents) {
+    const std::string& text = doc.Json();
+    if (text.find("NetworkPolicy") == std::string::npos && text.find("Namespace") == std::string::npos) continue;
+    auto root = parser.Parse(text);
+    if (!root.ok()) continue;  // reported by the main pass
+    for (auto& [prefix, element] : ObjectsOf(*root)) {
+      std::string kind = StringField(element, "kind"), api = StringField(element, "apiVersion");
+      if (kind == "Namespace" && api == "v1") {
+        StatusOr<Object> ns = DecodeObject(element, Kind::kOther);
+        if (!ns.ok()) continue;
+        NamespaceInfo info{std::string(ns->meta.name), {}};
+        for (const auto& [k, v] : ns->meta.labels) info.labels.emplace_back(std::string(k), std::string(v));
+        // The API server sets the name label on every namespace.
+        if (FindLabel(info.labels, "kubernetes.io/metadata.name") == nullptr) {
+          info.labels.emplace_back("kubernetes.io/metadata.name", info.name);
+        }
+        net.namespaces.push_back(std::move(info));
+      } else if (KindOf(element) == Kind::kNetworkPolicy) {
+        StatusOr<Object> np = DecodeObject(element, Kind::kNetworkPolicy);
+        if (np.ok()) net.policies.push_back(std::move(np->network_policy));
+      }
+    }
+  }
+  return net;
+}
+
+bool ReachJudged(const Policy& policy) {
+  for (const RuleInfo& r : Rules()) {
+    if ((r.name == "proxy-port-reach" || r.name == "public-port-reach") && policy.action(r.id) != Action::kOff) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// What the reader should know about the network verdicts of a run.
+std::vector<std::string> NetworkNotes(const NetworkContext& net, const std::set<std::string>& pod_namespaces) {
+  std::vector<std::string> notes;
+  if (pod_namespaces.empty()) return notes;
+  if (net.policies.empty() && net.namespaces.empty()) {
+    notes.push_back("the input holds no NetworkPolicy or Namespace, so who reaches the SeiNode pods was not "
+                    "judged (a folder of workloads says nothing of the cluster's policies): add the "
+                    "namespaces' NetworkPolicies, or check a live cluster with `kubectl get "
+                    "pods,statefulsets,networkpolicies,namespaces -A -o yaml`");
+    return notes;
+  }
+  std::string undescribed;
+  for (const std::string& ns : pod_namespaces) {
+    if (!net.Describes(ns)) undescribed += (undescribed.empty() ? "" : ", ") + (ns.empty() ? "(none)" : ns);
+  }
+  if (!undescribed.empty()) {
+    notes.push_back("no NetworkPolicy or Namespace of namespace(s) " + undescribed +
+                    " in the input: who reaches their SeiNode pods was not judged");
+  }
+  if (net.namespaces.empty()) {
+    notes.push_back("no Namespace objects in the input: each namespace is taken to carry only its "
+                    "kubernetes.io/metadata.name label");
+  }
+  return notes;
+}
+
 }  // namespace
 
 size_t CheckReport::Count(Severity s) const {
@@ -80,6 +149,9 @@ CheckReport Check(const ManifestSet& manifests, const Policy& policy) {
   report.files = manifests.files;
   report.errors = manifests.errors;
   JsonParser parser;
+  const NetworkContext network = NetworkOf(manifests, parser);
+  const NetworkContext* net = network.policies.empty() && network.namespaces.empty() ? nullptr : &network;
+  std::set<std::string> pod_namespaces;  // of judged SeiNode pods and templates
   for (const ManifestDocument& doc : manifests.documents) {
     ++report.documents;
     auto root = parser.Parse(doc.Json());
@@ -128,8 +200,9 @@ CheckReport Check(const ManifestSet& manifests, const Policy& policy) {
       size_t object_index = report.objects.size();
       slots.emplace_back(Slot::kObject, object_index);
       paths.push_back(base);
-      Evaluation eval = Evaluate(Request{Operation::kCreate, &*obj, nullptr, checked.namespace_}, policy,
+      Evaluation eval = Evaluate(Request{Operation::kCreate, &*obj, nullptr, checked.namespace_, net}, policy,
                                  Mode::kValidate);
+      if (eval.in_scope && obj->pod.present) pod_namespaces.insert(checked.namespace_);
       for (Finding& f : eval.findings) {
         TokenPath tokens = base;
         for (std::string& t : PointerTokens(f.path.Pointer())) tokens.push_back(std::move(t));
@@ -154,7 +227,69 @@ CheckReport Check(const ManifestSet& manifests, const Policy& policy) {
       *column = at[i].column;
     }
   }
+  if (ReachJudged(policy)) report.notes = NetworkNotes(network, pod_namespaces);
   return report;
+}
+
+std::string ReachTable(const ManifestSet& manifests, const Policy& policy) {
+  JsonParser parser;
+  const NetworkContext net = NetworkOf(manifests, parser);
+  struct Line {
+    std::string object, port, from, by, verdict;
+  };
+  std::vector<Line> lines;
+  for (const ManifestDocument& doc : manifests.documents) {
+    auto root = parser.Parse(doc.Json());
+    if (!root.ok()) continue;
+    for (auto& [prefix, element] : ObjectsOf(*root)) {
+      Kind kind = KindOf(element);
+      if (!policy.Judges(kind) || kind == Kind::kNetworkPolicy || kind == Kind::kService) continue;
+      StatusOr<Object> obj = DecodeObject(element, kind);
+      if (!obj.ok() || !obj->pod.present || !InScope(*obj, policy)) continue;
+      PodTarget target = TargetOf(*obj);
+      std::string name = std::string(KindName(kind)) + "/" + (target.namespace_.empty() ? "" : target.namespace_ + "/") +
+                         std::string(obj->meta.name);
+      for (const Listener& l : {ProxyListener(policy), PublicListener(policy)}) {
+        std::string port = ":" + std::to_string(l.port);
+        if (!net.Describes(target.namespace_)) {
+          lines.push_back({name, port, "not judged: no NetworkPolicy or Namespace of this namespace in the input", "", ""});
+          name.clear();
+          continue;
+        }
+        for (const ReachRow& row : WhoReaches(net, target, l)) {
+          lines.push_back({name, port, row.from, row.by, row.beyond ? "TOO WIDE" : "ok"});
+          name.clear();
+          port.clear();
+        }
+      }
+    }
+  }
+  if (lines.empty()) return "no SeiNode pod or template in the input\n";
+  Line head{"OBJECT", "PORT", "REACHED FROM", "GRANTED BY", "VERDICT"};
+  size_t w[4] = {head.object.size(), head.port.size(), head.from.size(), head.by.size()};
+  for (const Line& l : lines) {
+    w[0] = std::max(w[0], l.object.size());
+    w[1] = std::max(w[1], l.port.size());
+    w[2] = std::max(w[2], l.from.size());
+    w[3] = std::max(w[3], l.by.size());
+  }
+  std::string out;
+  auto row = [&](const Line& l) {
+    std::string text = l.object + std::string(w[0] - l.object.size() + 2, ' ') + l.port +
+                       std::string(w[1] - l.port.size() + 2, ' ') + l.from;
+    if (!l.by.empty() || !l.verdict.empty()) {
+      text += std::string(w[2] - l.from.size() + 2, ' ') + l.by + std::string(w[3] - l.by.size() + 2, ' ') + l.verdict;
+    }
+    while (!text.empty() && text.back() == ' ') text.pop_back();
+    out += text + "\n";
+  };
+  row(head);
+  for (const Line& l : lines) row(l);
+  if (net.namespaces.empty() && !net.policies.empty()) {
+    out += "note: no Namespace objects in the input: each namespace is taken to carry only its "
+           "kubernetes.io/metadata.name label\n";
+  }
+  return out;
 }
 
 nlohmann::json FixPatch(const ManifestDocument& doc, const Policy& policy, JsonParser& parser) {

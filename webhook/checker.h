@@ -40,13 +40,22 @@ struct CheckReport {
   std::map<std::string, size_t> skipped;  // by kind ("" for no kind)
   std::vector<LocatedFinding> findings;
   std::vector<ManifestError> errors;
+  // What the verdict rests on that the reader should know: whose network
+  // the input describes, and what was assumed.
+  std::vector<std::string> notes;
 
   size_t Count(Severity s) const;
   size_t SkippedTotal() const;
 };
 
 // Judges every document. Decode errors are reported as errors of the file.
+// The input's NetworkPolicies and Namespaces, if any, are what the reach
+// rules judge SeiNode pods against.
 CheckReport Check(const ManifestSet& manifests, const Policy& policy);
+
+// `check --reach`: for each SeiNode pod or template, who reaches the proxy
+// and the public port through the input's NetworkPolicies, as a table.
+std::string ReachTable(const ManifestSet& manifests, const Policy& policy);
 
 // The JSON Patch `--fix` applies to one document (injections and
 // remediation of every judged object in it), with paths from the document's

@@ -25,6 +25,7 @@ struct CheckOptions {
   std::string policy_file;
   bool warnings_as_errors = false;
   bool fix = false;
+  bool reach = false;
 };
 
 int RunCheck(const CheckOptions& opt) {
@@ -34,6 +35,14 @@ int RunCheck(const CheckOptions& opt) {
     return kExitUsage;
   }
   ManifestSet manifests = ReadManifests(opt.paths);
+  if (opt.reach) {
+    for (const ManifestError& e : manifests.errors) {
+      std::cerr << e.file << (e.line ? ":" + std::to_string(e.line) + ":" + std::to_string(e.column) : "")
+                << ": error: " << e.message << "\n";
+    }
+    std::cout << ReachTable(manifests, *policy);
+    return manifests.errors.empty() ? kExitOk : kExitUsage;
+  }
   if (opt.fix) {
     // Half a stream is worse than none: with a document unreadable, nothing
     // is printed (a redirect must not replace a file with part of it).
@@ -95,6 +104,11 @@ Runner SetupCheck(CLI::App& app) {
   cmd->add_flag("--fix", opt->fix,
                 "print the documents with injections and remediation applied (YAML) on stdout;\n"
                 "what remains is reported on stderr");
+  cmd->add_flag("--reach", opt->reach,
+                "print, for each SeiNode pod or template, who reaches the proxy and the public\n"
+                "port through the input's NetworkPolicies (a table; exit 0 unless the input is\n"
+                "unusable)")
+      ->excludes("--fix");
   return [cmd, opt] { return cmd->parsed() ? RunCheck(*opt) : -1; };
 }
 

@@ -58,6 +58,7 @@ std::string TextReport(const CheckReport& r) {
     out += Position(o.file, lf.line, lf.column) + ": " + ActionOf(lf.finding) + " [" +
            std::string(Rule(lf.finding.rule).name) + "] " + ObjectName(o) + ": " + Detail(lf.finding) + "\n";
   }
+  for (const std::string& note : r.notes) out += "note: " + note + "\n";
   std::string skipped;
   for (const auto& [kind, n] : r.skipped) {
     skipped += (skipped.empty() ? "" : ", ") + std::to_string(n) + " " + (kind.empty() ? "without kind" : kind);
@@ -103,7 +104,8 @@ std::string JsonReport(const CheckReport& r) {
                         {"warn", r.Count(Severity::kWarn)},
                         {"errors", r.errors.size()}}},
                       {"findings", findings},
-                      {"errors", errors}};
+                      {"errors", errors},
+                      {"notes", r.notes}};
   return out.dump(2, ' ', false, ordered_json::error_handler_t::replace) + "\n";
 }
 

@@ -1,7 +1,7 @@
 """Renders every kustomize overlay (kubectl kustomize) and asserts what makes
-the webhook safe to run; computes from the platform NetworkPolicy which peers
-reach the proxy, the public listener and p2p on a SeiNode pod."""
-import ipaddress
+the webhook safe to run; judges the platform NetworkPolicy with seiguard's own
+evaluator: who reaches the proxy and the public listener of a SeiNode pod."""
+import json
 import os
 import re
 import shutil
@@ -84,7 +84,7 @@ class Overlays(unittest.TestCase):
                        for g in rule["apiGroups"] for r in rule["resources"] for op in rule["operations"]}
             for group, resource in [("", "pods"), ("", "services"), ("apps", "deployments"), ("apps", "statefulsets"),
                                     ("apps", "daemonsets"), ("apps", "replicasets"), ("batch", "jobs"),
-                                    ("batch", "cronjobs")]:
+                                    ("batch", "cronjobs"), ("networking.k8s.io", "networkpolicies")]:
                 for op in ("CREATE", "UPDATE"):
                     self.assertIn((group, resource, op), covered)
             (mrule,) = mutating["webhooks"][0]["rules"]
@@ -211,88 +211,69 @@ class Backstop(unittest.TestCase):
         one(docs, "Deployment", "seiguard")
 
 
-def selects(selector, labels):
-    for k, v in selector.get("matchLabels", {}).items():
-        if labels.get(k) != v:
-            return False
-    for e in selector.get("matchExpressions", []):
-        has = e["key"] in labels
-        if e["operator"] == "Exists" and not has:
-            return False
-        if e["operator"] == "DoesNotExist" and has:
-            return False
-        if e["operator"] == "In" and labels.get(e["key"]) not in e["values"]:
-            return False
-        if e["operator"] == "NotIn" and labels.get(e["key"]) in e["values"]:
-            return False
-    return True
-
-
-def allowed(policies, target, port, peer):
-    """Ingress to `target` (namespace, labels) on `port` from `peer`, as the
-    NetworkPolicy API defines it: allowed when no policy selects the target,
-    else when some ingress rule of a selecting policy admits the peer."""
-    selecting = [p for p in policies if p["metadata"]["namespace"] == target["namespace"]
-                 and selects(p["spec"]["podSelector"], target["labels"])
-                 and "Ingress" in p["spec"].get("policyTypes", ["Ingress"])]
-    if not selecting:
-        return True
-    for p in selecting:
-        for rule in p["spec"].get("ingress", []):
-            if rule.get("ports") and not any(r["port"] == port for r in rule["ports"]):
-                continue
-            froms = rule.get("from")
-            if not froms:
-                return True
-            for f in froms:
-                if "ipBlock" in f:
-                    if "ip" in peer and ipaddress.ip_address(peer["ip"]) in ipaddress.ip_network(f["ipBlock"]["cidr"]):
-                        return True
-                    continue
-                if "ip" in peer:
-                    continue  # pod and namespace selectors never match bare addresses
-                ns_ok = (selects(f["namespaceSelector"], peer["ns_labels"]) if "namespaceSelector" in f
-                         else peer["namespace"] == p["metadata"]["namespace"])
-                pod_ok = selects(f.get("podSelector", {}), peer["labels"])
-                if ns_ok and pod_ok:
-                    return True
-    return False
-
-
 class PlatformPolicy(unittest.TestCase):
-    def test_who_reaches_the_proxy_the_public_listener_and_p2p(self):
+    """The shipped platform policy, judged by the product itself (`seiguard
+    check`, the NetworkPolicy evaluator of rules/netpol.h)."""
+
+    @classmethod
+    def setUpClass(cls):
         path = os.path.join(tempfile.mkdtemp(), "platform")
         shutil.copytree(os.path.join(MANIFESTS, "platform"), path)
         with open(os.path.join(path, "kustomization.yaml"), "a") as f:
             f.write("namespace: pacific-1\n")
-        docs = render(path)
+        cls.policies = render(path)
         shutil.rmtree(os.path.dirname(path))
-        self.assertEqual([d["kind"] for d in docs], ["NetworkPolicy"], "params must stay local")
-        policies = docs
-        seinode = {"namespace": "pacific-1", "labels": {"sei.io/node": "pacific-1-val-0", "sei.io/role": "validator"}}
-        unlabelled = {"namespace": "pacific-1", "labels": {"app": "seid"}}
+        cls.tmp = tempfile.mkdtemp()
 
-        def pod_peer(ns, labels=None):
-            return {"namespace": ns, "ns_labels": {"kubernetes.io/metadata.name": ns}, "labels": labels or {}}
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp)
 
-        peers = {
-            "controller": pod_peer("sei-k8s-controller-system", {"control-plane": "controller-manager"}),
-            "other pod in the controller namespace": pod_peer("sei-k8s-controller-system", {"app": "x"}),
-            "prometheus": pod_peer("monitoring", {"app": "prometheus"}),
-            "pod in default": pod_peer("default", {"app": "web"}),
-            "neighbour SeiNode": pod_peer("pacific-1", {"sei.io/node": "pacific-1-rpc-0"}),
-            "kubelet (node)": {"ip": "10.0.3.17"},
-            "internet": {"ip": "203.0.113.9"},
-        }
-        reach = {port: sorted(n for n, peer in peers.items() if allowed(policies, seinode, port, peer))
-                 for port in (8443, 9100, 26656)}
-        self.assertEqual(reach[8443], ["controller"])
-        self.assertEqual(reach[9100], ["kubelet (node)", "prometheus"])
-        self.assertEqual(reach[26656], sorted(peers))
-        for port in (26657, 8545, 8546, 9090, 1317, 26660, 9300):
-            self.assertTrue(allowed(policies, seinode, port, peers["internet"]), port)
-        # A pod that lost its label falls out of the policy: everything reaches it.
-        self.assertTrue(allowed(policies, unlabelled, 8443, peers["pod in default"]))
+    def check(self, *objects, reach=False):
+        path = os.path.join(self.tmp, "cluster.yaml")
+        with open(path, "w") as f:
+            yaml.safe_dump_all(list(self.policies) + list(objects), f)
+        args = [BINARY, "check"] + (["--reach"] if reach else ["-o", "json"]) + [path]
+        out = subprocess.run(args, capture_output=True, text=True, timeout=30)
+        self.assertIn(out.returncode, (0, 1), out.stderr)
+        return out.stdout if reach else json.loads(out.stdout)
+
+    def seinode_pod(self):
+        return json.loads(fixture("seinode-pod-split"))["request"]["object"]
+
+    def test_only_params_render(self):
+        self.assertEqual([d["kind"] for d in self.policies], ["NetworkPolicy"], "params must stay local")
+        # The chain's own ports stay open to everyone (p2p, rpc, ...).
+        chain = self.policies[0]["spec"]["ingress"][2]
+        self.assertNotIn("from", chain)
+        self.assertLessEqual({26656, 26657, 8545, 9090, 1317}, {p["port"] for p in chain["ports"]})
+
+    def test_the_platform_policy_is_clean(self):
+        report = self.check(self.seinode_pod())
+        network = [f for f in report["findings"] if f["rule"].endswith("-port-reach")]
+        self.assertEqual(network, [])
+
+    def test_who_reaches_the_proxy_and_the_public_listener(self):
+        table = self.check(self.seinode_pod(), reach=True).splitlines()
+        self.assertTrue(table[0].startswith("OBJECT"), table)
+        rows = [r for r in table[1:] if not r.startswith("note:")]
+        proxy = [r for r in rows if ":8443" in r]
+        self.assertEqual(len(proxy), 1, rows)
+        self.assertIn("pods control-plane=controller-manager in namespace sei-k8s-controller-system", proxy[0])
+        public = rows[rows.index(next(r for r in rows if ":9100" in r)):]
+        self.assertEqual(len(public), 2, rows)
+        self.assertIn("every pod in namespace monitoring", public[0])
+        self.assertIn("addresses in 10.0.0.0/16", public[1])
+        self.assertTrue(all(r.endswith(" ok") for r in rows), rows)
+
+    def test_a_pod_that_lost_its_label_falls_out_of_the_policy(self):
+        pod = self.seinode_pod()
+        del pod["metadata"]["labels"]["sei.io/node"]
+        report = self.check(pod)
+        reach = sorted(f["rule"] for f in report["findings"] if f["rule"].endswith("-port-reach"))
+        self.assertEqual(reach, ["proxy-port-reach", "public-port-reach"])
+        self.assertTrue(all("no NetworkPolicy selects this pod" in f["message"]
+                            for f in report["findings"] if f["rule"].endswith("-port-reach")))
 
 
 class Dockerfile(unittest.TestCase):

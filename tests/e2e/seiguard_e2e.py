@@ -102,10 +102,11 @@ def make_review(obj, operation, old, version="v1"):
     group = api_version.split("/")[0] if "/" in api_version else ""
     kind = anyobj.get("kind", "")
     meta = anyobj.get("metadata", {})
+    resource = kind.lower()[:-1] + "ies" if kind.endswith("y") else kind.lower() + "s"
     return {"apiVersion": "admission.k8s.io/" + version, "kind": "AdmissionReview", "request": {
         "uid": "705ab4f5-6393-11e8-b7cc-42010a800002",
         "kind": {"group": group, "version": "v1", "kind": kind},
-        "resource": {"group": group, "version": "v1", "resource": kind.lower() + "s"},
+        "resource": {"group": group, "version": "v1", "resource": resource},
         "name": meta.get("name", ""), "namespace": meta.get("namespace", ""),
         "operation": operation, "userInfo": {"username": "admin"},
         "object": obj, "oldObject": old, "dryRun": False}}

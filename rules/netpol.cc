@@ -1,0 +1,338 @@
+#include "rules/netpol.h"
+
+#include <algorithm>
+
+namespace seiguard {
+namespace {
+
+constexpr std::string_view kNameLabel = "kubernetes.io/metadata.name";
+
+bool Has(const std::vector<std::string>& list, std::string_view value) {
+  return std::find(list.begin(), list.end(), value) != list.end();
+}
+
+std::string Join(const std::vector<std::string>& list, std::string_view sep = ", ") {
+  std::string out;
+  for (const std::string& s : list) out += (out.empty() ? "" : std::string(sep)) + s;
+  return out;
+}
+
+bool Requires(const SelectorRequirement& r, const Labels& labels) {
+  const std::string* v = FindLabel(labels, r.key);
+  switch (r.op) {
+    case SelectorRequirement::Op::kIn: return v != nullptr && Has(r.values, *v);
+    case SelectorRequirement::Op::kNotIn: return v == nullptr || !Has(r.values, *v);
+    case SelectorRequirement::Op::kExists: return v != nullptr;
+    case SelectorRequirement::Op::kDoesNotExist: return v == nullptr;
+  }
+  return false;
+}
+
+// The namespaces a namespaceSelector selects: the known ones, then the ones
+// it names by the name label, then (as "") any namespace not among those,
+// which carries only its name label.
+std::vector<std::string> SelectedNamespaces(const LabelSelector& selector,
+                                            const std::vector<NamespaceInfo>& known) {
+  std::vector<std::string> out, names;
+  for (const NamespaceInfo& ns : known) {
+    names.push_back(ns.name);
+    if (selector.Matches(ns.labels)) out.push_back(ns.name);
+  }
+  auto consider = [&](const std::string& name) {
+    if (Has(names, name)) return;
+    names.push_back(name);
+    if (selector.Matches({{std::string(kNameLabel), name}})) out.push_back(name);
+  };
+  for (const auto& [k, v] : selector.match_labels) {
+    if (k == kNameLabel) consider(v);
+  }
+  for (const SelectorRequirement& r : selector.expressions) {
+    if (r.key != kNameLabel) continue;
+    for (const std::string& v : r.values) consider(v);
+  }
+  // A name none of those has: "" is not a namespace name, so it stands for
+  // every other namespace without matching any name listed.
+  if (selector.Matches({{std::string(kNameLabel), ""}})) out.push_back("");
+  return out;
+}
+
+std::string Plural(size_t n, const char* one, const char* many) { return n == 1 ? one : many; }
+
+}  // namespace
+
+const std::string* FindLabel(const Labels& labels, std::string_view key) {
+  for (const auto& [k, v] : labels) {
+    if (k == key) return &v;
+  }
+  return nullptr;
+}
+
+bool LabelSelector::Matches(const Labels& labels) const {
+  for (const auto& [k, v] : match_labels) {
+    const std::string* have = FindLabel(labels, k);
+    if (have == nullptr || *have != v) return false;
+  }
+  for (const SelectorRequirement& r : expressions) {
+    if (!Requires(r, labels)) return false;
+  }
+  return true;
+}
+
+bool LabelSelector::Implies(const Labels& required) const {
+  for (const auto& [k, v] : required) {
+    const std::string* have = FindLabel(match_labels, k);
+    bool pinned = have != nullptr && *have == v;
+    for (const SelectorRequirement& r : expressions) {
+      pinned = pinned || (r.key == k && r.op == SelectorRequirement::Op::kIn && !r.values.empty() &&
+                          std::all_of(r.values.begin(), r.values.end(), [&](const std::string& x) { return x == v; }));
+    }
+    if (!pinned) return false;
+  }
+  return true;
+}
+
+bool LabelSelector::Mentions(std::string_view key) const {
+  if (FindLabel(match_labels, key) != nullptr) return true;
+  for (const SelectorRequirement& r : expressions) {
+    if (r.key == key && r.op != SelectorRequirement::Op::kDoesNotExist) return true;
+  }
+  return false;
+}
+
+std::string LabelSelector::Describe() const {
+  if (Empty()) return "{}";
+  std::vector<std::string> parts;
+  for (const auto& [k, v] : match_labels) parts.push_back(k + "=" + v);
+  for (const SelectorRequirement& r : expressions) {
+    switch (r.op) {
+      case SelectorRequirement::Op::kIn: parts.push_back(r.key + " in (" + Join(r.values) + ")"); break;
+      case SelectorRequirement::Op::kNotIn: parts.push_back(r.key + " notin (" + Join(r.values) + ")"); break;
+      case SelectorRequirement::Op::kExists: parts.push_back(r.key); break;
+      case SelectorRequirement::Op::kDoesNotExist: parts.push_back("!" + r.key); break;
+    }
+  }
+  return Join(parts);
+}
+
+std::optional<Cidr> Cidr::Parse(std::string_view text) {
+  size_t slash = text.find('/');
+  if (slash == std::string_view::npos) return std::nullopt;
+  std::string_view ip = text.substr(0, slash), bits = text.substr(slash + 1);
+  Cidr out;
+  if (bits.empty() || bits.size() > 3) return std::nullopt;
+  for (char c : bits) {
+    if (c < '0' || c > '9') return std::nullopt;
+    out.bits = out.bits * 10 + (c - '0');
+  }
+  if (ip.find(':') == std::string_view::npos) {  // IPv4: four decimal octets
+    size_t start = 0;
+    for (int i = 0; i < 4; ++i) {
+      size_t end = i < 3 ? ip.find('.', start) : ip.size();
+      if (end == std::string_view::npos || end == start || end - start > 3) return std::nullopt;
+      int octet = 0;
+      for (char c : ip.substr(start, end - start)) {
+        if (c < '0' || c > '9') return std::nullopt;
+        octet = octet * 10 + (c - '0');
+      }
+      if (octet > 255) return std::nullopt;
+      out.address.push_back(static_cast<uint8_t>(octet));
+      start = end + 1;
+    }
+    if (start != ip.size() + 1 || out.bits > 32) return std::nullopt;
+    return out;
+  }
+  // IPv6: groups of up to four hex digits, at most one "::".
+  std::vector<uint16_t> head, tail;
+  bool compressed = false;
+  std::vector<uint16_t>* groups = &head;
+  size_t i = 0;
+  if (ip.substr(0, 2) == "::") {
+    compressed = true;
+    groups = &tail;
+    i = 2;
+  }
+  while (i < ip.size()) {
+    size_t end = ip.find(':', i);
+    if (end == std::string_view::npos) end = ip.size();
+    std::string_view g = ip.substr(i, end - i);
+    if (g.empty() || g.size() > 4) return std::nullopt;
+    uint16_t value = 0;
+    for (char c : g) {
+      int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+      if (d < 0) return std::nullopt;
+      value = static_cast<uint16_t>(value * 16 + d);
+    }
+    groups->push_back(value);
+    if (end == ip.size()) break;
+    if (ip.substr(end, 2) == "::") {
+      if (compressed) return std::nullopt;
+      compressed = true;
+      groups = &tail;
+      i = end + 2;
+    } else {
+      i = end + 1;
+      if (i == ip.size()) return std::nullopt;
+    }
+  }
+  size_t total = head.size() + tail.size();
+  if (total > 8 || (!compressed && total != 8) || (compressed && total == 8) || out.bits > 128) return std::nullopt;
+  head.resize(8 - tail.size(), 0);
+  head.insert(head.end(), tail.begin(), tail.end());
+  for (uint16_t g : head) {
+    out.address.push_back(static_cast<uint8_t>(g >> 8));
+    out.address.push_back(static_cast<uint8_t>(g & 0xff));
+  }
+  return out;
+}
+
+bool Cidr::Contains(const Cidr& other) const {
+  if (address.size() != other.address.size() || other.bits < bits) return false;
+  for (int b = 0; b < bits; ++b) {
+    uint8_t mask = static_cast<uint8_t>(0x80 >> (b % 8));
+    if ((address[b / 8] & mask) != (other.address[b / 8] & mask)) return false;
+  }
+  return true;
+}
+
+bool NetworkPolicy::Isolates(std::string_view pod_namespace, const Labels& pod_labels) const {
+  return ingress_type && namespace_ == pod_namespace && pod_selector.Matches(pod_labels);
+}
+
+namespace {
+
+// The first port entry that admits `port`, or null; `any` when the list is
+// empty (every port).
+const NetworkPolicyPort* AdmittingPort(const std::vector<NetworkPolicyPort>& ports, int64_t port,
+                                       const std::vector<NamedPort>& pod_ports) {
+  for (const NetworkPolicyPort& p : ports) {
+    if (p.protocol != "TCP") continue;
+    if (!p.has_port) return &p;
+    if (p.named) {
+      for (const NamedPort& q : pod_ports) {
+        if (q.name == p.name && q.number == port && q.protocol == "TCP") return &p;
+      }
+      continue;
+    }
+    if (p.end_port ? p.number <= port && port <= *p.end_port : p.number == port) return &p;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+bool PortsAdmit(const std::vector<NetworkPolicyPort>& ports, int64_t port, const std::vector<NamedPort>& pod_ports) {
+  return ports.empty() || AdmittingPort(ports, port, pod_ports) != nullptr;
+}
+
+std::string DescribePorts(const std::vector<NetworkPolicyPort>& ports, int64_t port,
+                          const std::vector<NamedPort>& pod_ports) {
+  if (ports.empty()) return "every port";
+  const NetworkPolicyPort* p = AdmittingPort(ports, port, pod_ports);
+  if (p == nullptr) return "";
+  if (!p->has_port) return "every TCP port";
+  if (p->named) return "port " + p->name;
+  if (p->end_port) return "ports " + std::to_string(p->number) + "-" + std::to_string(*p->end_port);
+  return "port " + std::to_string(p->number);
+}
+
+std::string Audience::Describe() const {
+  std::vector<std::string> parts;
+  if (!namespaces.empty()) {
+    std::string pods = pod_labels.empty() ? "pods" : "pods with " + LabelSelector{pod_labels, {}}.Describe();
+    parts.push_back(pods + " in " + Plural(namespaces.size(), "namespace ", "namespaces ") + Join(namespaces));
+  }
+  if (!cidrs.empty()) parts.push_back("addresses in " + Join(cidrs));
+  return parts.empty() ? "nobody" : Join(parts, " and ");
+}
+
+std::string DescribePeer(const NetworkPolicy& policy, const IngressRule& rule, size_t peer_index) {
+  if (rule.from.empty()) return "every source";
+  const NetworkPolicyPeer& peer = rule.from[peer_index];
+  if (peer.ip_block) {
+    std::string what = "addresses in " + peer.ip_block->cidr;
+    if (!peer.ip_block->except.empty()) what += " except " + Join(peer.ip_block->except);
+    return what;
+  }
+  std::string pods = !peer.pod_selector || peer.pod_selector->Empty() ? "every pod"
+                                                                       : "pods " + peer.pod_selector->Describe();
+  if (!peer.namespace_selector) {
+    return pods + " in namespace " + (policy.namespace_.empty() ? "(the policy's own)" : policy.namespace_);
+  }
+  const LabelSelector& ns = *peer.namespace_selector;
+  if (ns.Empty()) return pods + " in every namespace";
+  // By name alone: "in namespace monitoring".
+  if (ns.match_labels.size() == 1 && ns.expressions.empty() && ns.match_labels[0].first == kNameLabel) {
+    return pods + " in namespace " + ns.match_labels[0].second;
+  }
+  if (ns.match_labels.empty() && ns.expressions.size() == 1 && ns.expressions[0].key == kNameLabel &&
+      ns.expressions[0].op == SelectorRequirement::Op::kIn) {
+    return pods + " in namespaces " + Join(ns.expressions[0].values);
+  }
+  return pods + " in namespaces matching " + ns.Describe();
+}
+
+std::string PeerExcess(const NetworkPolicy& policy, const IngressRule& rule, size_t peer_index,
+                       const Audience& audience, const std::vector<NamespaceInfo>& namespaces) {
+  if (rule.from.empty()) return "every source (the rule has no from)";
+  const NetworkPolicyPeer& peer = rule.from[peer_index];
+  if (peer.ip_block) {
+    std::string what = "addresses in " + peer.ip_block->cidr;
+    if (!peer.ip_block->except.empty()) what += " (except " + Join(peer.ip_block->except) + ")";
+    // A block passes when its cidr lies within one audience CIDR; `except`
+    // narrows what it admits but never makes a broader block acceptable.
+    std::optional<Cidr> block = Cidr::Parse(peer.ip_block->cidr);
+    for (const std::string& allowed : audience.cidrs) {
+      std::optional<Cidr> a = Cidr::Parse(allowed);
+      if (block && a && a->Contains(*block)) return "";
+    }
+    return what;
+  }
+  // The pods of the selected namespaces that the audience does not hold.
+  auto pods_beyond = [&](const std::string& where) -> std::string {
+    if (audience.pod_labels.empty() || (peer.pod_selector && peer.pod_selector->Implies(audience.pod_labels))) {
+      return "";
+    }
+    std::string pods = !peer.pod_selector || peer.pod_selector->Empty()
+                           ? "every pod"
+                           : "pods matching " + peer.pod_selector->Describe();
+    return pods + " in " + where + ", not only " + LabelSelector{audience.pod_labels, {}}.Describe();
+  };
+  if (!peer.namespace_selector) {
+    if (!Has(audience.namespaces, policy.namespace_)) {
+      std::string pods = !peer.pod_selector || peer.pod_selector->Empty()
+                             ? "every pod"
+                             : "pods matching " + peer.pod_selector->Describe();
+      return pods + " in namespace " + (policy.namespace_.empty() ? "(the policy's own)" : policy.namespace_);
+    }
+    return pods_beyond("namespace " + policy.namespace_);
+  }
+  const LabelSelector& ns = *peer.namespace_selector;
+  if (ns.Empty()) return "every namespace";
+  std::vector<std::string> beyond, within;
+  bool others = false;
+  for (const std::string& name : SelectedNamespaces(ns, namespaces)) {
+    if (name.empty()) {
+      others = true;
+    } else {
+      (Has(audience.namespaces, name) ? within : beyond).push_back(name);
+    }
+  }
+  if (others || !beyond.empty()) {
+    std::string what = beyond.empty() ? "" : Plural(beyond.size(), "namespace ", "namespaces ") + Join(beyond);
+    if (others) what += (what.empty() ? "" : " and ") + std::string("any other namespace");
+    return what + " (namespaceSelector " + ns.Describe() + ")";
+  }
+  return within.empty() ? "" : pods_beyond(Plural(within.size(), "namespace ", "namespaces ") + Join(within));
+}
+
+bool NetworkContext::Describes(std::string_view ns) const {
+  for (const NamespaceInfo& n : namespaces) {
+    if (n.name == ns) return true;
+  }
+  for (const NetworkPolicy& p : policies) {
+    if (p.namespace_ == ns) return true;
+  }
+  return false;
+}
+
+}  // namespace seiguard

@@ -1,0 +1,41 @@
+// proxy-port-reach: through NetworkPolicies, only the controller reaches the
+// proxy port (:8443).
+#include "rules/reach.h"
+#include "rules/rule.h"
+
+namespace seiguard {
+namespace {
+
+void Check(Judge& judge) { JudgeReach(judge, ProxyListener(judge.policy())); }
+
+void Cel(const Policy& p, cel::Twin& twin) {
+  twin.variables.push_back({"proxyHoles", CelHoles(p, ProxyListener(p))});
+  twin.checks.push_back({cel::Class::kViolation, "size(variables.proxyHoles) > 0", "''",
+                         cel::Str("an ingress rule lets more than the controller reach :" + std::to_string(p.proxy_port)),
+                         cel::Str("allow only " + p.ProxyAudience().Describe())});
+}
+
+}  // namespace
+
+const RuleDef registry::proxy_port_reach = {
+    .name = "proxy-port-reach",
+    .default_action = Action::kWarn,
+    .patches = Patches::kNothing,
+    .on_pod_update = OnPodUpdate::kWarn,
+    .summary = "NetworkPolicies let only the controller reach the proxy port 8443",
+    .description =
+        "No NetworkPolicy ingress rule that can select SeiNode pods (its podSelector tests sei.io/node "
+        "or is empty) admits the proxy port 8443 (by number, range, its name api, or no ports at all) "
+        "from beyond the controller's pods (namespace sei-k8s-controller-system, label "
+        "control-plane=controller-manager): no empty from, no empty namespaceSelector, no ipBlock, no "
+        "other namespace or pods. Policies only add, so one such rule is a hole whatever the others "
+        "say. `seiguard check` also judges each SeiNode pod against every NetworkPolicy of its input, "
+        "and reports a pod that no policy isolates.",
+    .fix = "Allow 8443 only from the controller: a from entry with namespaceSelector "
+           "kubernetes.io/metadata.name=sei-k8s-controller-system and podSelector "
+           "control-plane=controller-manager (the platform policy, manifests/platform).",
+    .check = Check,
+    .cel = Cel,
+};
+
+}  // namespace seiguard

@@ -1,0 +1,210 @@
+#include "rules/reach.h"
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace seiguard {
+namespace {
+
+std::string PortText(int64_t port) { return ":" + std::to_string(port); }
+
+// Reports each source of excess one rule of `np` grants toward the listener,
+// at `pod` (a pod's findings) or, when null, at the rule or peer itself.
+void JudgeRule(Judge& judge, const NetworkPolicy& np, size_t index, const Listener& listener,
+               const std::vector<NamedPort>& pod_ports, const std::vector<NamespaceInfo>& namespaces,
+               const std::string& prefix, const Path* pod, const std::string& fix) {
+  const IngressRule& rule = np.ingress[index];
+  if (!PortsAdmit(rule.ports, listener.port, pod_ports)) return;
+  std::string via = DescribePorts(rule.ports, listener.port, pod_ports);
+  std::string where = prefix + "ingress[" + std::to_string(index) + "] lets ";
+  std::string reach = " reach " + PortText(listener.port) + " (" + via + ")";
+  Path rule_path = pod != nullptr ? *pod : Path().Key("spec").Key("ingress").Index(index);
+  if (rule.from.empty()) {
+    judge.Violation(rule_path, "", where + PeerExcess(np, rule, 0, listener.audience, namespaces) + reach, fix);
+    return;
+  }
+  for (size_t j = 0; j < rule.from.size(); ++j) {
+    std::string excess = PeerExcess(np, rule, j, listener.audience, namespaces);
+    if (excess.empty()) continue;
+    judge.Violation(pod != nullptr ? *pod : rule_path.Key("from").Index(j), "", where + excess + reach, fix);
+  }
+}
+
+}  // namespace
+
+Listener ProxyListener(const Policy& p) { return {p.proxy_port, p.proxy_port_name, p.ProxyAudience()}; }
+Listener PublicListener(const Policy& p) { return {p.public_port, p.public_port_name, p.PublicAudience()}; }
+
+PodTarget TargetOf(const Object& obj) {
+  PodTarget t;
+  t.namespace_.assign(obj.meta.namespace_);
+  for (const auto& [k, v] : obj.pod.meta.labels) t.labels.emplace_back(std::string(k), std::string(v));
+  for (const Container& c : obj.pod.containers) {
+    for (const ContainerPort& p : c.ports) {
+      if (!p.name.empty()) t.ports.push_back({std::string(p.name), p.container_port, p.IsTcp() ? "TCP" : std::string(p.protocol)});
+    }
+  }
+  return t;
+}
+
+std::vector<ReachRow> WhoReaches(const NetworkContext& net, const PodTarget& pod, const Listener& l) {
+  std::vector<ReachRow> rows;
+  bool isolated = false;
+  for (const NetworkPolicy& np : net.policies) {
+    if (!np.Isolates(pod.namespace_, pod.labels)) continue;
+    isolated = true;
+    for (size_t i = 0; i < np.ingress.size(); ++i) {
+      const IngressRule& rule = np.ingress[i];
+      if (!PortsAdmit(rule.ports, l.port, pod.ports)) continue;
+      std::string by = np.namespace_ + "/" + np.name + " ingress[" + std::to_string(i) + "] (" +
+                       DescribePorts(rule.ports, l.port, pod.ports) + ")";
+      for (size_t j = 0; j < std::max<size_t>(rule.from.size(), 1); ++j) {
+        rows.push_back({DescribePeer(np, rule, j), by, !PeerExcess(np, rule, j, l.audience, net.namespaces).empty()});
+      }
+    }
+  }
+  if (!isolated) rows.push_back({"every pod in the cluster", "no NetworkPolicy selects the pod", true});
+  return rows;
+}
+
+void JudgeReach(Judge& judge, const Listener& listener) {
+  static const std::vector<NamespaceInfo> kNoNamespaces;
+  const NetworkContext* net = judge.network();
+  const std::vector<NamespaceInfo>& namespaces = net != nullptr ? net->namespaces : kNoNamespaces;
+  const std::string fix = "allow only " + listener.audience.Describe();
+  const Object& obj = judge.object();
+  if (obj.IsNetworkPolicy()) {
+    // Alone: the pods are not known, so a named port is the listener's when
+    // it is the name SeiNode pods give it.
+    std::vector<NamedPort> ports = {{std::string(listener.port_name), listener.port, "TCP"}};
+    const NetworkPolicy& np = obj.network_policy;
+    for (size_t i = 0; i < np.ingress.size(); ++i) {
+      JudgeRule(judge, np, i, listener, ports, namespaces, "", nullptr, fix);
+    }
+    return;
+  }
+  const PodView& pod = judge.pod();
+  if (net == nullptr || !pod.present) return;
+  const PodTarget target = TargetOf(obj);
+  if (!net->Describes(target.namespace_)) return;
+  bool isolated = false;
+  for (const NetworkPolicy& np : net->policies) {
+    if (!np.Isolates(target.namespace_, target.labels)) continue;
+    isolated = true;
+    for (size_t i = 0; i < np.ingress.size(); ++i) {
+      JudgeRule(judge, np, i, listener, target.ports, namespaces,
+                "NetworkPolicy " + np.namespace_ + "/" + np.name + " ", &pod.meta_path, fix);
+    }
+  }
+  if (!isolated) {
+    judge.Violation(pod.meta_path, "",
+                    "no NetworkPolicy selects this pod: every pod in the cluster reaches " + PortText(listener.port),
+                    "apply the platform NetworkPolicy (manifests/platform) in namespace " +
+                        (target.namespace_.empty() ? std::string("(the pod's)") : target.namespace_));
+  }
+}
+
+namespace {
+
+const std::string kNameLabel = "'kubernetes.io/metadata.name'";
+
+std::string List(const std::vector<std::string>& values) {
+  std::string out = "[";
+  for (const std::string& v : values) out += (out.size() > 1 ? ", " : "") + cel::Str(v);
+  return out + "]";
+}
+
+// Selector `s` matches a namespace whose only label is its name `c`.
+std::string MatchesOnlyName(const std::string& s, const std::string& c) {
+  return "((!has(" + s + ".matchLabels) || " + s + ".matchLabels.all(k, k == " + kNameLabel + " && " + s +
+         ".matchLabels[k] == " + c + "))\n      && (!has(" + s + ".matchExpressions) || " + s +
+         ".matchExpressions.all(e,\n        e.operator == 'In' ? e.key == " + kNameLabel +
+         " && has(e.values) && " + c + " in e.values\n        : e.operator == 'NotIn' ? e.key != " + kNameLabel +
+         " || !has(e.values) || !(" + c + " in e.values)\n        : e.operator == 'Exists' ? e.key == " +
+         kNameLabel + " : e.key != " + kNameLabel + ")))";
+}
+
+// Selector `s` selects a namespace outside `aud`: one it names, or any other.
+std::string NamespacesBeyond(const std::string& s, const std::string& aud) {
+  return "(" + MatchesOnlyName(s, "''") + "\n    || (has(" + s + ".matchLabels) && " + kNameLabel + " in " + s +
+         ".matchLabels && !(" + s + ".matchLabels[" + kNameLabel + "] in " + aud + ") && " +
+         MatchesOnlyName(s, s + ".matchLabels[" + kNameLabel + "]") + ")\n    || (has(" + s +
+         ".matchExpressions) && " + s + ".matchExpressions.exists(x, x.key == " + kNameLabel +
+         " && has(x.values) && x.values.exists(c, !(c in " + aud + ") && " + MatchesOnlyName(s, "c") + "))))";
+}
+
+// Peer `p`'s podSelector implies every label of `required`.
+std::string PodsWithin(const std::string& p, const Labels& required) {
+  if (required.empty()) return "true";
+  std::string out = "(has(" + p + ".podSelector)";
+  const std::string s = p + ".podSelector";
+  for (const auto& [k, v] : required) {
+    out += " && ((has(" + s + ".matchLabels) && " + cel::Str(k) + " in " + s + ".matchLabels && " + s +
+           ".matchLabels[" + cel::Str(k) + "] == " + cel::Str(v) + ") || (has(" + s + ".matchExpressions) && " + s +
+           ".matchExpressions.exists(e, e.key == " + cel::Str(k) +
+           " && e.operator == 'In' && has(e.values) && size(e.values) > 0 && e.values.all(x, x == " + cel::Str(v) +
+           "))))";
+  }
+  return out + ")";
+}
+
+// Octet values lo..hi as a regular expression.
+std::string OctetRange(int lo, int hi) {
+  std::string out = "(";
+  for (int v = lo; v <= hi; ++v) out += (v == lo ? "" : "|") + std::to_string(v);
+  return out + ")";
+}
+
+// A CIDR string that lies within IPv4 prefix `c` ("10.0.0.0/16" matches
+// "10.0.4.0/24", not "10.1.0.0/24" or "10.0.0.0/8").
+std::string Ipv4Within(const Cidr& c) {
+  std::string re = "^";
+  for (int i = 0; i < 4; ++i) {
+    int bits = std::max(0, std::min(8, c.bits - 8 * i));
+    int mask = bits == 0 ? 0 : (0xff << (8 - bits)) & 0xff;
+    int lo = c.address[i] & mask, hi = lo | (~mask & 0xff);
+    re += (i == 0 ? "" : "\\.") + OctetRange(lo, hi);
+  }
+  std::vector<std::string> lengths;
+  for (int b = c.bits; b <= 32; ++b) lengths.push_back(std::to_string(b));
+  std::string alt;
+  for (const std::string& l : lengths) alt += (alt.empty() ? "" : "|") + l;
+  return re + "/(" + alt + ")$";
+}
+
+std::string BlockWithin(const std::string& cidr, const std::vector<std::string>& allowed) {
+  std::string out;
+  for (const std::string& a : allowed) {
+    std::optional<Cidr> c = Cidr::Parse(a);
+    if (!c) continue;
+    std::string term = c->address.size() == 4 ? cidr + ".matches(" + cel::Str(Ipv4Within(*c)) + ")"
+                                              : cidr + " == " + cel::Str(a);  // IPv6: that prefix itself
+    out += (out.empty() ? "" : " || ") + term;
+  }
+  return out.empty() ? "false" : "(" + out + ")";
+}
+
+}  // namespace
+
+std::string CelHoles(const Policy& policy, const Listener& l) {
+  const std::string aud = List(l.audience.namespaces);
+  const std::string port = std::to_string(l.port), name = cel::Str(l.port_name);
+  const std::string pods_ok = PodsWithin("p", l.audience.pod_labels);
+  std::string admits =
+      "(!has(r.ports) || size(r.ports) == 0 || r.ports.exists(q, (!has(q.protocol) || q.protocol == 'TCP')\n"
+      "    && (!has(q.port) || (type(q.port) == string ? q.port == " + name + " : (has(q.endPort) ? q.port <= " +
+      port + " && " + port + " <= q.endPort : q.port == " + port + ")))))";
+  std::string peer =
+      "(has(p.ipBlock) ? !" + BlockWithin("p.ipBlock.cidr", l.audience.cidrs) +
+      "\n    : !has(p.namespaceSelector) ? !((has(object.metadata.namespace) ? object.metadata.namespace : '') in " + aud +
+      " && " + pods_ok + ")\n    : " + NamespacesBeyond("p.namespaceSelector", aud) + "\n    || (" + aud +
+      ".exists(n, " + MatchesOnlyName("p.namespaceSelector", "n") + ") && !" + pods_ok + "))";
+  (void)policy;
+  return "variables.npScoped && has(object.spec.ingress) ? object.spec.ingress.filter(r, " + admits +
+         "\n  && (!has(r.from) || size(r.from) == 0 || r.from.exists(p, " + peer + "))) : []";
+}
+
+}  // namespace seiguard
