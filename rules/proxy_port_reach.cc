@@ -6,7 +6,9 @@
 namespace seiguard {
 namespace {
 
-void Check(Judge& judge) { JudgeReach(judge, ProxyListener(judge.policy())); }
+void Check(Judge& judge) {
+  if (ReachApplies(judge)) JudgeReach(judge, ProxyListener(judge.policy()));
+}
 
 void Cel(const Policy& p, cel::Twin& twin) {
   twin.variables.push_back({"proxyHoles", CelHoles(p, ProxyListener(p))});

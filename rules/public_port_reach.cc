@@ -6,7 +6,9 @@
 namespace seiguard {
 namespace {
 
-void Check(Judge& judge) { JudgeReach(judge, PublicListener(judge.policy())); }
+void Check(Judge& judge) {
+  if (ReachApplies(judge)) JudgeReach(judge, PublicListener(judge.policy()));
+}
 
 void Cel(const Policy& p, cel::Twin& twin) {
   twin.variables.push_back({"publicHoles", CelHoles(p, PublicListener(p))});

@@ -25,6 +25,11 @@ struct Listener {
 Listener ProxyListener(const Policy& policy);   // :8443, the controller
 Listener PublicListener(const Policy& policy);  // :9100, monitoring and nodes
 
+// Whether there is anything to judge: a NetworkPolicy, or a pod with the
+// input's network (`check`). Cheap: the webhook's pod reviews stop here.
+inline bool ReachApplies(const Judge& judge) {
+  return judge.object().IsNetworkPolicy() || judge.network() != nullptr;
+}
 void JudgeReach(Judge& judge, const Listener& listener);
 
 // A pod (or a template's pod) as NetworkPolicies see it.

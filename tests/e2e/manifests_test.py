@@ -248,6 +248,15 @@ class PlatformPolicy(unittest.TestCase):
         self.assertNotIn("from", chain)
         self.assertLessEqual({26656, 26657, 8545, 9090, 1317}, {p["port"] for p in chain["ports"]})
 
+    def test_the_policy_defaults_are_the_platform_params(self):
+        with open(os.path.join(MANIFESTS, "platform", "params.yaml")) as f:
+            params = yaml.safe_load(f)["data"]
+        network = json.loads(subprocess.run([BINARY, "policy"], capture_output=True, check=True).stdout)["network"]
+        self.assertEqual(network["controllerNamespace"], params["controllerNamespace"])
+        self.assertEqual(network["controllerPodLabels"], {"control-plane": params["controllerPodLabelValue"]})
+        self.assertEqual(network["monitoringNamespaces"], [params["monitoringNamespace"]])
+        self.assertEqual(network["nodeCIDRs"], [params["nodeCIDR"]])
+
     def test_the_platform_policy_is_clean(self):
         report = self.check(self.seinode_pod())
         network = [f for f in report["findings"] if f["rule"].endswith("-port-reach")]

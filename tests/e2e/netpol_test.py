@@ -144,6 +144,19 @@ class NetworkCheck(unittest.TestCase):
             yaml.safe_dump_all(list(objects), f)
         return path
 
+    def test_a_live_cluster_list_from_stdin(self):
+        # What `kubectl get pods,statefulsets,networkpolicies,namespaces -A -o yaml` prints.
+        items = [pod(), PLATFORM, policy("extra", [{"from": [{"ipBlock": {"cidr": "0.0.0.0/0"}}]}]),
+                 {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "pacific-1"}}]
+        listing = yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": items})
+        code, out, err = run(["check", "-o", "json", "-"], listing.encode())
+        self.assertEqual(code, 0, err)
+        report = json.loads(out)
+        self.assertEqual(report["notes"], [])
+        found = self.reach_findings(report)
+        self.assertEqual(found[0].split(";")[0],
+                         "NetworkPolicy pacific-1/extra ingress[0] lets addresses in 0.0.0.0/0 reach :8443 (every port)")
+
     def test_the_reach_table(self):
         code, out, err = run(["check", "--reach", self.write(pod(), PLATFORM, policy("extra", [{}]))])
         self.assertEqual(code, 0, err)
