@@ -79,12 +79,13 @@ bool LabelSelector::Matches(const Labels& labels) const {
 }
 
 bool LabelSelector::Implies(const Labels& required) const {
-  for (const auto& [k, v] : required) {
-    const std::string* have = FindLabel(match_labels, k);
-    bool pinned = have != nullptr && *have == v;
+  for (const auto& label : required) {
+    const std::string& value = label.second;
+    const std::string* have = FindLabel(match_labels, label.first);
+    bool pinned = have != nullptr && *have == value;
     for (const SelectorRequirement& r : expressions) {
-      pinned = pinned || (r.key == k && r.op == SelectorRequirement::Op::kIn && !r.values.empty() &&
-                          std::all_of(r.values.begin(), r.values.end(), [&](const std::string& x) { return x == v; }));
+      pinned = pinned || (r.key == label.first && r.op == SelectorRequirement::Op::kIn && !r.values.empty() &&
+                          std::all_of(r.values.begin(), r.values.end(), [&](const std::string& x) { return x == value; }));
     }
     if (!pinned) return false;
   }
