@@ -14,7 +14,7 @@ void Cel(const Policy& p, cel::Twin& twin) {
   twin.variables.push_back({"proxyHoles", CelHoles(p, ProxyListener(p))});
   twin.checks.push_back({cel::Class::kViolation, "size(variables.proxyHoles) > 0", "''",
                          cel::Str("an ingress rule lets more than the controller reach :" + std::to_string(p.proxy_port)),
-                         cel::Str("allow only " + p.ProxyAudience().Describe())});
+                         cel::Str(std::string(ProxyListener(p).fix))});
 }
 
 }  // namespace

@@ -15,7 +15,7 @@ void Cel(const Policy& p, cel::Twin& twin) {
   twin.checks.push_back(
       {cel::Class::kViolation, "size(variables.publicHoles) > 0", "''",
        cel::Str("an ingress rule lets more than monitoring and the nodes reach :" + std::to_string(p.public_port)),
-       cel::Str("allow only " + p.PublicAudience().Describe())});
+       cel::Str(std::string(PublicListener(p).fix))});
 }
 
 }  // namespace

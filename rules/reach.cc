@@ -20,7 +20,8 @@ void JudgeRule(Judge& judge, const NetworkPolicy& np, size_t index, const Listen
   if (!PortsAdmit(rule.ports, listener.port, pod_ports)) return;
   std::string via = DescribePorts(rule.ports, listener.port, pod_ports);
   std::string where = prefix + "ingress[" + std::to_string(index) + "] lets ";
-  std::string reach = " reach " + PortText(listener.port) + " (" + via + ")";
+  // The audience goes last: a warning cut to 120 bytes keeps the start.
+  std::string reach = " reach " + PortText(listener.port) + " (" + via + "); allowed: " + listener.audience.Describe();
   Path rule_path = pod != nullptr ? *pod : Path().Key("spec").Key("ingress").Index(index);
   if (rule.from.empty()) {
     judge.Violation(rule_path, "", where + PeerExcess(np, rule, 0, listener.audience, namespaces) + reach, fix);
@@ -35,8 +36,12 @@ void JudgeRule(Judge& judge, const NetworkPolicy& np, size_t index, const Listen
 
 }  // namespace
 
-Listener ProxyListener(const Policy& p) { return {p.proxy_port, p.proxy_port_name, p.ProxyAudience()}; }
-Listener PublicListener(const Policy& p) { return {p.public_port, p.public_port_name, p.PublicAudience()}; }
+Listener ProxyListener(const Policy& p) {
+  return {p.proxy_port, p.proxy_port_name, p.ProxyAudience(), "narrow the rule to the controller's pods"};
+}
+Listener PublicListener(const Policy& p) {
+  return {p.public_port, p.public_port_name, p.PublicAudience(), "narrow the rule to monitoring and the nodes"};
+}
 
 PodTarget TargetOf(const Object& obj) {
   PodTarget t;
@@ -74,7 +79,7 @@ void JudgeReach(Judge& judge, const Listener& listener) {
   static const std::vector<NamespaceInfo> kNoNamespaces;
   const NetworkContext* net = judge.network();
   const std::vector<NamespaceInfo>& namespaces = net != nullptr ? net->namespaces : kNoNamespaces;
-  const std::string fix = "allow only " + listener.audience.Describe();
+  const std::string fix(listener.fix);
   const Object& obj = judge.object();
   if (obj.IsNetworkPolicy()) {
     // Alone: the pods are not known, so a named port is the listener's when

@@ -157,6 +157,19 @@ class NetworkCheck(unittest.TestCase):
         self.assertEqual(found[0].split(";")[0],
                          "NetworkPolicy pacific-1/extra ingress[0] lets addresses in 0.0.0.0/0 reach :8443 (every port)")
 
+    def test_the_webhook_warning_says_what_is_open_and_what_to_do(self):
+        from seiguard_e2e import make_review
+        hole = policy("extra", [{"from": [{"namespaceSelector": {}}], "ports": [{"port": 8443}]}])
+        code, out, err = run(["review"], json.dumps(make_review(hole, "CREATE", None)).encode())
+        self.assertEqual(code, 0, err)
+        response = json.loads(out)["response"]
+        self.assertTrue(response["allowed"])
+        (warning,) = response["warnings"]
+        self.assertLessEqual(len(warning.encode()), 120)
+        self.assertTrue(warning.startswith("[proxy-port-reach] ingress[0] lets every namespace reach :8443"), warning)
+        self.assertTrue(warning.endswith("; narrow the rule to the controller's pods"), warning)
+        self.assertEqual(response["auditAnnotations"]["proxy-port-reach"], "warn spec.ingress[0].from[0]")
+
     def test_the_reach_table(self):
         code, out, err = run(["check", "--reach", self.write(pod(), PLATFORM, policy("extra", [{}]))])
         self.assertEqual(code, 0, err)
