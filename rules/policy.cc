@@ -207,6 +207,11 @@ StatusOr<Policy> PolicyFromJson(const json& doc, std::string_view source) {
       r.LabelMap(*it, "controllerPodLabels", "network", &p.controller_pod_labels);
       r.StringList(*it, "monitoringNamespaces", &p.monitoring_namespaces, "network");
       r.StringList(*it, "nodeCIDRs", &p.node_cidrs, "network");
+      for (const auto& [key, unused] : p.controller_pod_labels) {
+        if (!IsQualifiedLabelKey(key)) {
+          r.Error("network.controllerPodLabels", "\"" + key + "\" is not a valid label key");
+        }
+      }
       for (size_t i = 0; i < p.node_cidrs.size(); ++i) {
         if (!Cidr::Parse(p.node_cidrs[i])) {
           r.Error("network.nodeCIDRs[" + std::to_string(i) + "]",

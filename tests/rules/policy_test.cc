@@ -85,5 +85,21 @@ TEST(Policy, RoundTripsThroughItsJsonForm) {
   EXPECT_EQ(PolicyToJson(*back), PolicyToJson(p));
 }
 
+TEST(Policy, NetworkKnobsAreValidated) {
+  auto p = PolicyFromJson(json::parse(R"({"network":{"controllerPodLabels":{"bad key":"x","app":1},
+      "nodeCIDRs":["10.0.0.0/33"],"monitoringNamespaces":"monitoring"}})"), "p.yaml");
+  ASSERT_FALSE(p.ok());
+  const std::string& m = p.status().message();
+  for (const char* want : {"network.controllerPodLabels: \"bad key\" is not a valid label key",
+                           "network.controllerPodLabels.app: must be a string",
+                           "network.nodeCIDRs[0]: \"10.0.0.0/33\" is not a CIDR",
+                           "network.monitoringNamespaces: must be a list of strings"}) {
+    EXPECT_NE(m.find(want), std::string::npos) << "missing: " << want << "\nin: " << m;
+  }
+  auto ok = PolicyFromJson(json::parse(R"({"network":{"controllerNamespace":"sei","nodeCIDRs":["fd00::/64"]}})"), "p.yaml");
+  ASSERT_TRUE(ok.ok()) << ok.status().message();
+  EXPECT_EQ(ok->ProxyAudience().namespaces, std::vector<std::string>{"sei"});
+}
+
 }  // namespace
 }  // namespace seiguard
