@@ -58,6 +58,16 @@ std::vector<std::string> SelectedNamespaces(const LabelSelector& selector,
 
 std::string Plural(size_t n, const char* one, const char* many) { return n == 1 ? one : many; }
 
+// "every pod" or "pods<sep><selector>" for a peer's podSelector.
+std::string PodsOf(const NetworkPolicyPeer& peer, const char* sep) {
+  return !peer.pod_selector || peer.pod_selector->Empty() ? "every pod" : "pods" + std::string(sep) + peer.pod_selector->Describe();
+}
+
+// "namespace <the policy's>", for a peer without namespaceSelector.
+std::string OwnNamespace(const NetworkPolicy& policy) {
+  return "namespace " + (policy.namespace_.empty() ? std::string("(the policy's own)") : policy.namespace_);
+}
+
 }  // namespace
 
 const std::string* FindLabel(const Labels& labels, std::string_view key) {
@@ -254,11 +264,8 @@ std::string DescribePeer(const NetworkPolicy& policy, const IngressRule& rule, s
     if (!peer.ip_block->except.empty()) what += " except " + Join(peer.ip_block->except);
     return what;
   }
-  std::string pods = !peer.pod_selector || peer.pod_selector->Empty() ? "every pod"
-                                                                       : "pods " + peer.pod_selector->Describe();
-  if (!peer.namespace_selector) {
-    return pods + " in namespace " + (policy.namespace_.empty() ? "(the policy's own)" : policy.namespace_);
-  }
+  std::string pods = PodsOf(peer, " ");
+  if (!peer.namespace_selector) return pods + " in " + OwnNamespace(policy);
   const LabelSelector& ns = *peer.namespace_selector;
   if (ns.Empty()) return pods + " in every namespace";
   // By name alone: "in namespace monitoring".
@@ -293,18 +300,10 @@ std::string PeerExcess(const NetworkPolicy& policy, const IngressRule& rule, siz
     if (audience.pod_labels.empty() || (peer.pod_selector && peer.pod_selector->Implies(audience.pod_labels))) {
       return "";
     }
-    std::string pods = !peer.pod_selector || peer.pod_selector->Empty()
-                           ? "every pod"
-                           : "pods matching " + peer.pod_selector->Describe();
-    return pods + " in " + where + ", not only " + LabelSelector{audience.pod_labels, {}}.Describe();
+    return PodsOf(peer, " matching ") + " in " + where + ", not only " + LabelSelector{audience.pod_labels, {}}.Describe();
   };
   if (!peer.namespace_selector) {
-    if (!Has(audience.namespaces, policy.namespace_)) {
-      std::string pods = !peer.pod_selector || peer.pod_selector->Empty()
-                             ? "every pod"
-                             : "pods matching " + peer.pod_selector->Describe();
-      return pods + " in namespace " + (policy.namespace_.empty() ? "(the policy's own)" : policy.namespace_);
-    }
+    if (!Has(audience.namespaces, policy.namespace_)) return PodsOf(peer, " matching ") + " in " + OwnNamespace(policy);
     return pods_beyond("namespace " + policy.namespace_);
   }
   const LabelSelector& ns = *peer.namespace_selector;

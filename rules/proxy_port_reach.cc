@@ -10,12 +10,7 @@ void Check(Judge& judge) {
   if (ReachApplies(judge)) JudgeReach(judge, ProxyListener(judge.policy()));
 }
 
-void Cel(const Policy& p, cel::Twin& twin) {
-  twin.variables.push_back({"proxyHoles", CelHoles(p, ProxyListener(p))});
-  twin.checks.push_back({cel::Class::kViolation, "size(variables.proxyHoles) > 0", "''",
-                         cel::Str("an ingress rule lets more than the controller reach :" + std::to_string(p.proxy_port)),
-                         cel::Str(std::string(ProxyListener(p).fix))});
-}
+void Cel(const Policy& p, cel::Twin& twin) { ReachTwin(ProxyListener(p), "proxyHoles", "the controller", twin); }
 
 }  // namespace
 

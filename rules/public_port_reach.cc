@@ -10,13 +10,7 @@ void Check(Judge& judge) {
   if (ReachApplies(judge)) JudgeReach(judge, PublicListener(judge.policy()));
 }
 
-void Cel(const Policy& p, cel::Twin& twin) {
-  twin.variables.push_back({"publicHoles", CelHoles(p, PublicListener(p))});
-  twin.checks.push_back(
-      {cel::Class::kViolation, "size(variables.publicHoles) > 0", "''",
-       cel::Str("an ingress rule lets more than monitoring and the nodes reach :" + std::to_string(p.public_port)),
-       cel::Str(std::string(PublicListener(p).fix))});
-}
+void Cel(const Policy& p, cel::Twin& twin) { ReachTwin(PublicListener(p), "publicHoles", "monitoring and the nodes", twin); }
 
 }  // namespace
 

@@ -30,8 +30,18 @@ void JudgeRule(Judge& judge, const NetworkPolicy& np, size_t index, const Listen
   for (size_t j = 0; j < rule.from.size(); ++j) {
     std::string excess = PeerExcess(np, rule, j, listener.audience, namespaces);
     if (excess.empty()) continue;
-    judge.Violation(pod != nullptr ? *pod : rule_path.Key("from").Index(j), "", where + excess + reach, fix);
+    judge.Violation(pod != nullptr ? rule_path : rule_path.Key("from").Index(j), "", where + excess + reach, fix);
   }
+}
+
+// The policies of the input that isolate `pod` for ingress: empty when none
+// does, and then every pod in the cluster reaches it.
+std::vector<const NetworkPolicy*> Isolating(const NetworkContext& net, const PodTarget& pod) {
+  std::vector<const NetworkPolicy*> out;
+  for (const NetworkPolicy& np : net.policies) {
+    if (np.Isolates(pod.namespace_, pod.labels)) out.push_back(&np);
+  }
+  return out;
 }
 
 }  // namespace
@@ -57,21 +67,19 @@ PodTarget TargetOf(const Object& obj) {
 
 std::vector<ReachRow> WhoReaches(const NetworkContext& net, const PodTarget& pod, const Listener& l) {
   std::vector<ReachRow> rows;
-  bool isolated = false;
-  for (const NetworkPolicy& np : net.policies) {
-    if (!np.Isolates(pod.namespace_, pod.labels)) continue;
-    isolated = true;
-    for (size_t i = 0; i < np.ingress.size(); ++i) {
-      const IngressRule& rule = np.ingress[i];
+  const std::vector<const NetworkPolicy*> isolating = Isolating(net, pod);
+  for (const NetworkPolicy* np : isolating) {
+    for (size_t i = 0; i < np->ingress.size(); ++i) {
+      const IngressRule& rule = np->ingress[i];
       if (!PortsAdmit(rule.ports, l.port, pod.ports)) continue;
-      std::string by = np.namespace_ + "/" + np.name + " ingress[" + std::to_string(i) + "] (" +
+      std::string by = np->namespace_ + "/" + np->name + " ingress[" + std::to_string(i) + "] (" +
                        DescribePorts(rule.ports, l.port, pod.ports) + ")";
       for (size_t j = 0; j < std::max<size_t>(rule.from.size(), 1); ++j) {
-        rows.push_back({DescribePeer(np, rule, j), by, !PeerExcess(np, rule, j, l.audience, net.namespaces).empty()});
+        rows.push_back({DescribePeer(*np, rule, j), by, !PeerExcess(*np, rule, j, l.audience, net.namespaces).empty()});
       }
     }
   }
-  if (!isolated) rows.push_back({"every pod in the cluster", "no NetworkPolicy selects the pod", true});
+  if (isolating.empty()) rows.push_back({"every pod in the cluster", "no NetworkPolicy selects the pod", true});
   return rows;
 }
 
@@ -95,16 +103,14 @@ void JudgeReach(Judge& judge, const Listener& listener) {
   if (net == nullptr || !pod.present) return;
   const PodTarget target = TargetOf(obj);
   if (!net->Describes(target.namespace_)) return;
-  bool isolated = false;
-  for (const NetworkPolicy& np : net->policies) {
-    if (!np.Isolates(target.namespace_, target.labels)) continue;
-    isolated = true;
-    for (size_t i = 0; i < np.ingress.size(); ++i) {
-      JudgeRule(judge, np, i, listener, target.ports, namespaces,
-                "NetworkPolicy " + np.namespace_ + "/" + np.name + " ", &pod.meta_path, fix);
+  const std::vector<const NetworkPolicy*> isolating = Isolating(*net, target);
+  for (const NetworkPolicy* np : isolating) {
+    for (size_t i = 0; i < np->ingress.size(); ++i) {
+      JudgeRule(judge, *np, i, listener, target.ports, namespaces,
+                "NetworkPolicy " + np->namespace_ + "/" + np->name + " ", &pod.meta_path, fix);
     }
   }
-  if (!isolated) {
+  if (isolating.empty()) {
     judge.Violation(pod.meta_path, "",
                     "no NetworkPolicy selects this pod: every pod in the cluster reaches " + PortText(listener.port),
                     "apply the platform NetworkPolicy (manifests/platform) in namespace " +
@@ -194,7 +200,7 @@ std::string BlockWithin(const std::string& cidr, const std::vector<std::string>&
 
 }  // namespace
 
-std::string CelHoles(const Policy& policy, const Listener& l) {
+void ReachTwin(const Listener& l, const std::string& variable, std::string_view who, cel::Twin& twin) {
   const std::string aud = List(l.audience.namespaces);
   const std::string port = std::to_string(l.port), name = cel::Str(l.port_name);
   const std::string pods_ok = PodsWithin("p", l.audience.pod_labels);
@@ -207,9 +213,12 @@ std::string CelHoles(const Policy& policy, const Listener& l) {
       "\n    : !has(p.namespaceSelector) ? !((has(object.metadata.namespace) ? object.metadata.namespace : '') in " + aud +
       " && " + pods_ok + ")\n    : " + NamespacesBeyond("p.namespaceSelector", aud) + "\n    || (" + aud +
       ".exists(n, " + MatchesOnlyName("p.namespaceSelector", "n") + ") && !" + pods_ok + "))";
-  (void)policy;
-  return "variables.npScoped && has(object.spec.ingress) ? object.spec.ingress.filter(r, " + admits +
-         "\n  && (!has(r.from) || size(r.from) == 0 || r.from.exists(p, " + peer + "))) : []";
+  twin.variables.push_back(
+      {variable, "variables.npScoped && has(object.spec.ingress) ? object.spec.ingress.filter(r, " + admits +
+                     "\n  && (!has(r.from) || size(r.from) == 0 || r.from.exists(p, " + peer + "))) : []"});
+  twin.checks.push_back({cel::Class::kViolation, "size(variables." + variable + ") > 0", "''",
+                         cel::Str("an ingress rule lets more than " + std::string(who) + " reach :" + port),
+                         cel::Str(std::string(l.fix))});
 }
 
 }  // namespace seiguard

@@ -50,10 +50,11 @@ struct ReachRow {
 };
 std::vector<ReachRow> WhoReaches(const NetworkContext& net, const PodTarget& pod, const Listener& listener);
 
-// The CEL twin: the ingress rules of the NetworkPolicy under review that let
-// more than the audience reach the listener (a list, [] when none), as
-// JudgeReach judges a NetworkPolicy alone.
-std::string CelHoles(const Policy& policy, const Listener& listener);
+// The CEL twin of a reach rule: variable `variable` holds the ingress rules
+// of the NetworkPolicy under review that let more than the audience (`who`,
+// in words) reach the listener, as JudgeReach judges a NetworkPolicy alone;
+// its one check fails when there is any.
+void ReachTwin(const Listener& listener, const std::string& variable, std::string_view who, cel::Twin& twin);
 
 }  // namespace seiguard
 

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -18,8 +19,10 @@
 namespace seiguard {
 namespace {
 
-std::string AllowedActions(const RuleInfo& r) {
-  return r.can_mutate() ? "mutate | deny | warn | off" : "deny | warn | off";
+// The actions a rule accepts, the injecting one first.
+std::vector<std::string_view> AllowedActions(const RuleInfo& r) {
+  if (r.can_mutate()) return {"mutate", "deny", "warn", "off"};
+  return {"deny", "warn", "off"};
 }
 
 // A table cell: one line, no column break.
@@ -86,7 +89,10 @@ std::string AnnotatedYaml(const Policy& policy) {
       std::string key = line.substr(2, colon - 2);
       comment = FieldComment(section + "." + key);
       if (section == "rules") {
-        if (std::optional<RuleId> id = RuleFromName(key)) comment = AllowedActions(Rule(*id));
+        if (std::optional<RuleId> id = RuleFromName(key)) {
+          comment.clear();
+          for (std::string_view a : AllowedActions(Rule(*id))) comment += (comment.empty() ? "" : " | ") + std::string(a);
+        }
       }
     }
     if (!comment.empty()) {
@@ -117,8 +123,7 @@ Runner SetupRules(CLI::App& app) {
       for (const RuleInfo& r : Rules()) {
         out.push_back({{"name", r.name},
                        {"defaultAction", ActionName(r.default_action)},
-                       {"actions", r.can_mutate() ? nlohmann::json{"mutate", "deny", "warn", "off"}
-                                                  : nlohmann::json{"deny", "warn", "off"}},
+                       {"actions", AllowedActions(r)},
                        {"summary", r.summary},
                        {"description", r.description},
                        {"help", r.fix},
