@@ -95,6 +95,11 @@ NetworkContext NetworkOf(const ManifestSet& manifests, JsonParser& parser) {
   return net;
 }
 
+// What is assumed of namespaces when the input has no Namespace object.
+constexpr char kNameLabelOnly[] =
+    "no Namespace objects in the input: each namespace is taken to carry only its "
+    "kubernetes.io/metadata.name label";
+
 bool ReachJudged(const Policy& policy) {
   for (const RuleInfo& r : Rules()) {
     if ((r.name == "proxy-port-reach" || r.name == "public-port-reach") && policy.action(r.id) != Action::kOff) {
@@ -124,8 +129,7 @@ std::vector<std::string> NetworkNotes(const NetworkContext& net, const std::set<
                     " in the input: who reaches their SeiNode pods was not judged");
   }
   if (net.namespaces.empty()) {
-    notes.push_back("no Namespace objects in the input: each namespace is taken to carry only its "
-                    "kubernetes.io/metadata.name label");
+    notes.push_back(kNameLabelOnly);
   }
   return notes;
 }
@@ -286,8 +290,7 @@ std::string ReachTable(const ManifestSet& manifests, const Policy& policy) {
   row(head);
   for (const Line& l : lines) row(l);
   if (net.namespaces.empty() && !net.policies.empty()) {
-    out += "note: no Namespace objects in the input: each namespace is taken to carry only its "
-           "kubernetes.io/metadata.name label\n";
+    out += std::string("note: ") + kNameLabelOnly + "\n";
   }
   return out;
 }
