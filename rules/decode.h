@@ -31,6 +31,17 @@ inline constexpr size_t kMaxJsonDepth = 64;
 // given) receives the JSON Pointer of the value at fault ("" for the root).
 StatusOr<Object> DecodeObject(simdjson::dom::element root, Kind kind, std::string* error_pointer = nullptr);
 
+// The same decoder over an On-Demand value (the admission path): only what
+// the rules read is parsed. A document the DOM would refuse may be accepted
+// when its fault lies in a value no rule reads; anything it does read, it
+// reads exactly as the DOM decoder does. Errors carry no pointer: the
+// admission path answers them through the DOM reader.
+StatusOr<Object> DecodeObject(simdjson::ondemand::value& root, Kind kind);
+
+// An object member's key: a view of the document where it has no escapes,
+// else unescaped into the parser's string buffer. False on malformed JSON.
+bool OnDemandKey(simdjson::ondemand::field& field, std::string_view* key);
+
 // Reads "apiVersion" and "kind" of an object and maps them to a Kind
 // (kOther when absent or not judged).
 Kind KindOf(simdjson::dom::element root);
@@ -43,6 +54,11 @@ class JsonParser {
   // Parses `text`. The returned element lives until the next Parse call.
   StatusOr<simdjson::dom::element> Parse(std::string_view text);
 
+  // Starts an On-Demand walk over `text` (the same buffer rules as Parse):
+  // stage 1 (UTF-8, strings, structure) runs now, the rest as values are
+  // read. `doc` lives until the next Iterate call.
+  simdjson::error_code Iterate(std::string_view text, simdjson::ondemand::document* doc);
+
   // A buffer for a document of `size` bytes, padded as simdjson needs. A
   // caller that writes the document there (a request body as it arrives)
   // and then parses string_view(buffer, size) saves Parse its copy. Valid
@@ -54,10 +70,14 @@ class JsonParser {
   void Trim(size_t keep_bytes);
 
  private:
+  const char* Padded(std::string_view text);
+
   simdjson::dom::parser parser_;
+  simdjson::ondemand::parser on_demand_;
   std::unique_ptr<char[]> buffer_;
   size_t buffer_size_ = 0;
   bool ready_ = false;
+  bool on_demand_ready_ = false;
 };
 
 }  // namespace seiguard

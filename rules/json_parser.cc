@@ -19,19 +19,34 @@ StatusOr<element> JsonParser::Parse(std::string_view text) {
     }
     ready_ = true;
   }
-  // Copy into a reused, padded buffer (simdjson reads a little past the end)
-  // rather than let simdjson allocate a fresh one for every document; no copy
-  // at all when the caller wrote the document into that buffer (Buffer()).
-  bool in_place = text.data() == buffer_.get() && text.size() + simdjson::SIMDJSON_PADDING <= buffer_size_;
-  if (!in_place) std::memcpy(Buffer(text.size()), text.data(), text.size());
   element root;
-  simdjson::error_code err = parser_.parse(buffer_.get(), text.size(), false).get(root);
+  simdjson::error_code err = parser_.parse(Padded(text), text.size(), false).get(root);
   if (err == simdjson::DEPTH_ERROR) {
     return Status::Error("JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
   }
   if (err == simdjson::EMPTY) return Status::Error("empty document");
   if (err) return Status::Error(std::string("invalid JSON: ") + simdjson::error_message(err));
   return root;
+}
+
+simdjson::error_code JsonParser::Iterate(std::string_view text, simdjson::ondemand::document* doc) {
+  if (!on_demand_ready_) {
+    if (simdjson::error_code err = on_demand_.allocate(std::max<size_t>(text.size(), 64 * 1024), kMaxJsonDepth)) {
+      return err;
+    }
+    on_demand_ready_ = true;
+  }
+  const char* padded = Padded(text);
+  return on_demand_.iterate(padded, text.size(), buffer_size_).get(*doc);
+}
+
+// Copy into a reused, padded buffer (simdjson reads a little past the end)
+// rather than let simdjson allocate a fresh one for every document; no copy
+// at all when the caller wrote the document into that buffer (Buffer()).
+const char* JsonParser::Padded(std::string_view text) {
+  bool in_place = text.data() == buffer_.get() && text.size() + simdjson::SIMDJSON_PADDING <= buffer_size_;
+  if (!in_place) std::memcpy(Buffer(text.size()), text.data(), text.size());
+  return buffer_.get();
 }
 
 char* JsonParser::Buffer(size_t size) {
@@ -50,6 +65,10 @@ void JsonParser::Trim(size_t keep_bytes) {
   if (parser_.capacity() > keep_bytes) {
     parser_ = simdjson::dom::parser();
     ready_ = false;
+  }
+  if (on_demand_.capacity() > keep_bytes) {
+    on_demand_ = simdjson::ondemand::parser();
+    on_demand_ready_ = false;
   }
 }
 

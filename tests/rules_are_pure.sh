@@ -12,7 +12,7 @@ bad_includes=$(grep -nE '#include *[<"](fstream|iostream|cstdio|stdio\.h|thread|
 if [[ -n "$bad_includes" ]]; then echo "rules/ includes I/O, clock, thread or logging headers:"; echo "$bad_includes"; fail=1; fi
 
 # Function-local or namespace statics must be const/constexpr (or be functions).
-bad_statics=$(grep -nE '^\s*static\s' "$src"/rules/*.cc "$src"/rules/*.h | grep -vE 'static\s+(const|constexpr|inline\s+const|std::string_view\s+\w+\(|bool\s+\w+\(|Status\s|std::)' | grep -vE '\)\s*(const\s*)?\{?\s*$' || true)
+bad_statics=$(grep -nE '^\s*static\s' "$src"/rules/*.cc "$src"/rules/*.h | grep -vE 'static\s+(const|constexpr|inline\s+const|std::string_view\s+\w+\(|bool\s+\w+\(|size_t\s+\w+\(|Status\s|std::)' | grep -vE '\)\s*(const\s*)?\{?\s*$' || true)
 if [[ -n "$bad_statics" ]]; then echo "rules/ has non-const statics:"; echo "$bad_statics"; fail=1; fi
 if grep -nE '\bthread_local\b|\bgetenv\b|\bstd::rand\b|\bsrand\b' "$src"/rules/*.cc "$src"/rules/*.h; then fail=1; fi
 

@@ -77,6 +77,51 @@ nlohmann::json MakeReview(const nlohmann::json& object, const std::string& opera
   };
 }
 
+std::string InApiServerOrder(const nlohmann::json& review) {
+  using ordered = nlohmann::ordered_json;
+  auto in_order = [](const nlohmann::json& obj, std::initializer_list<const char*> keys) {
+    ordered out = ordered::object();
+    for (const char* k : keys) {
+      if (obj.contains(k)) out[k] = ordered::parse(obj[k].dump());
+    }
+    for (const auto& [k, v] : obj.items()) {
+      if (!out.contains(k)) out[k] = ordered::parse(v.dump());
+    }
+    return out;
+  };
+  ordered out = in_order(review, {"kind", "apiVersion"});
+  if (review.contains("request") && review["request"].is_object()) {
+    out["request"] = in_order(review["request"],
+                              {"uid", "kind", "resource", "subResource", "requestKind", "requestResource",
+                               "requestSubResource", "name", "namespace", "operation", "userInfo",
+                               "object", "oldObject", "dryRun", "options"});
+  }
+  return out.dump();
+}
+
+std::string ReadersDisagree(const std::string& body, Endpoint endpoint, const Policy& policy,
+                            bool* on_demand_answered) {
+  AdmissionHandler dom, on_demand;
+  dom.UseReader(AdmissionHandler::Reader::kDomOnly);
+  on_demand.UseReader(AdmissionHandler::Reader::kOnDemandOnly);
+  StatusOr<ReviewResult> a = dom.Review(body, endpoint, policy);
+  StatusOr<ReviewResult> b = on_demand.Review(body, endpoint, policy);
+  if (on_demand_answered != nullptr) *on_demand_answered = b.ok();
+  bool dom_judged = a.ok() && a->decision != Decision::kError;
+  if (!b.ok()) {
+    return dom_judged ? "the On-Demand reader passed on a review the DOM reader judges: " + a->body : "";
+  }
+  if (!a.ok()) return "the On-Demand reader answered a body the DOM reader refuses (" + a.status().message() + ")";
+  auto facts = [](const ReviewResult& r) {
+    std::string f = r.body + "\n" + r.uid + "|" + r.kind + "|" + r.namespace_ + "|" + r.name + "|" +
+                    r.operation + "|" + (r.dry_run ? "dry" : "") + "|" + std::string(DecisionName(r.decision));
+    for (const Finding& finding : r.findings) f += "\n" + finding.Warning();
+    return f;
+  };
+  std::string fa = facts(*a), fb = facts(*b);
+  return fa == fb ? "" : "DOM reader:\n" + fa + "\nOn-Demand reader:\n" + fb;
+}
+
 bool IsValidAuditKey(const std::string& key) {
   static const std::regex kName("([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]");
   return !key.empty() && key.size() <= 63 && std::regex_match(key, kName);

@@ -11,6 +11,8 @@
 #include <nlohmann/json.hpp>
 
 #include "rules/catalog.h"
+#include "rules/policy.h"
+#include "webhook/admission.h"
 
 namespace seiguard::testing {
 
@@ -27,6 +29,19 @@ std::string Base64Decode(const std::string& text);
 nlohmann::json MakeReview(const nlohmann::json& object, const std::string& operation = "CREATE",
                           const nlohmann::json& old_object = nullptr,
                           const std::string& version = "v1");
+
+// `review` as the API server writes it: keys in Go's struct order (kind,
+// apiVersion, request; uid, kind, ..., operation, userInfo, object,
+// oldObject, dryRun) instead of nlohmann's sorted order.
+std::string InApiServerOrder(const nlohmann::json& review);
+
+// Empty when AdmissionHandler's two readers agree on `body`: the On-Demand
+// reader answers exactly what the DOM reader answers (body and every fact)
+// wherever the DOM reader judges, and passes on only what the DOM reader
+// refuses or turns down with 400. Else, what differs. `on_demand_answered`
+// says whether the On-Demand reader gave the answer.
+std::string ReadersDisagree(const std::string& body, Endpoint endpoint, const Policy& policy,
+                            bool* on_demand_answered = nullptr);
 
 // Valid AdmissionResponse auditAnnotations key (webhook name prefix + "/" +
 // key must be a qualified name).

@@ -54,7 +54,8 @@ struct Response {
   int code = 0;  // status, when refused
   std::string_view reason;
   std::string message;
-  std::vector<std::pair<std::string_view, std::string>> annotations;  // sorted by key; keys are static
+  std::vector<std::pair<std::string_view, std::string_view>> annotations;  // sorted by key; keys are static
+  std::string audit_text;  // the annotations' values
   std::string patch;  // base64
   std::vector<std::string> warnings;
 };
@@ -113,7 +114,16 @@ void Respond(const Evaluation& eval, Endpoint endpoint, Response* response, Deci
     *decision = Decision::kSkipped;
     return;
   }
-  std::array<std::string, kRuleCount> audit;  // by rule: "deny <path>, warn <path>"
+  size_t message_size = 0, denials = 0, audit_size = 0;  // each text allocated once
+  for (const Finding& f : eval.findings) {
+    audit_size += f.path.Dotted().size() + 7;
+    if (f.severity == Severity::kDeny) {
+      message_size += f.path.Dotted().size() + f.container.size() + f.what.size() + f.fix.size() + 64;
+      ++denials;
+    }
+  }
+  response->message.reserve(message_size);
+  response->warnings.reserve(eval.findings.size() - denials);
   for (const Finding& f : eval.findings) {
     bool deny = f.severity == Severity::kDeny;
     if (deny) {
@@ -124,10 +134,6 @@ void Respond(const Evaluation& eval, Endpoint endpoint, Response* response, Deci
                response->warnings.end()) {  // the API server drops duplicates anyway
       response->warnings.push_back(std::move(w));
     }
-    std::string& a = audit[f.rule.index()];
-    if (!a.empty()) a += ", ";
-    a += deny ? "deny " : "warn ";
-    a += f.path.Dotted();
   }
   if (!response->message.empty()) {
     *decision = Decision::kDenied;
@@ -140,14 +146,97 @@ void Respond(const Evaluation& eval, Endpoint endpoint, Response* response, Deci
   } else {
     *decision = Decision::kAllowed;
   }
+  // One audit annotation per rule that found something: "deny <path>,
+  // warn <path>", all of them written into one string.
+  std::string& text = response->audit_text;
+  text.reserve(audit_size);
+  std::array<std::pair<size_t, size_t>, kRuleCount> spans{};  // by rule: [begin, end) in text
+  for (size_t i = 0; i < kRuleCount; ++i) {
+    spans[i].first = text.size();
+    for (const Finding& f : eval.findings) {
+      if (f.rule.index() != i) continue;
+      if (text.size() > spans[i].first) text += ", ";
+      text += f.severity == Severity::kDeny ? "deny " : "warn ";
+      text += f.path.Dotted();
+    }
+    spans[i].second = text.size();
+  }
   auto& annotations = response->annotations;
   annotations.reserve(kRuleCount + 1);
   for (size_t i = 0; i < kRuleCount; ++i) {
-    if (!audit[i].empty()) annotations.emplace_back(Rules()[i].name, std::move(audit[i]));
+    auto [begin, end] = spans[i];
+    if (end > begin) annotations.emplace_back(Rules()[i].name, std::string_view(text).substr(begin, end - begin));
   }
   annotations.emplace_back("decision", DecisionName(*decision));
   std::sort(annotations.begin(), annotations.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
+}
+
+// The answer for a decoded object: both readers end here.
+ReviewResult Verdict(ReviewResult result, std::string_view api_version, Operation op, const Object& obj,
+                   const Object* old, Endpoint endpoint, const Policy& policy) {
+  Response response;
+  response.uid = result.uid;
+  if (result.name.empty()) result.name = obj.meta.name;
+  Request req{op, &obj, old, result.namespace_};
+  Evaluation eval = Evaluate(req, policy, endpoint == Endpoint::kMutate ? Mode::kMutate : Mode::kValidate);
+  Respond(eval, endpoint, &response, &result.decision);
+  result.findings = std::move(eval.findings);
+  result.body = Write(api_version, response);
+  return result;
+}
+
+// Allowed without judging: not a kind the policy judges, a subresource,
+// DELETE or CONNECT.
+ReviewResult Unjudged(ReviewResult result, std::string_view api_version) {
+  Response response;
+  response.uid = result.uid;
+  result.body = Write(api_version, response);
+  return result;
+}
+
+bool IsAdmissionReview(std::string_view api_version, std::string_view kind) {
+  return kind == "AdmissionReview" && (api_version == kV1 || api_version == kV1beta1);
+}
+
+namespace od = simdjson::ondemand;
+
+// OptString for the On-Demand reader: absent or null leaves `out` as it is;
+// false for anything but a string or null.
+bool OptString(od::value& v, std::string_view* out) {
+  od::json_type t;
+  if (v.type().get(t)) return false;
+  if (t == od::json_type::null) {
+    bool null = false;
+    return !v.is_null().get(null) && null;
+  }
+  return !v.get_string().get(*out);
+}
+
+bool OptString(od::value& v, std::string* out) {
+  std::string_view s;
+  if (!OptString(v, &s)) return false;
+  if (s.data() != nullptr) out->assign(s);
+  return true;
+}
+
+// Calls fn(index, value) for each member of `obj` whose key is in `keys`;
+// false on malformed JSON, on a repeated key (the DOM reader takes the
+// first: let it answer) or when fn returns false.
+template <size_t N, typename Fn>
+bool EachKnown(od::object& obj, const std::string_view (&keys)[N], Fn fn) {
+  uint32_t seen = 0;
+  for (auto member : obj) {
+    od::field field;
+    std::string_view key;
+    if (std::move(member).get(field) || !OnDemandKey(field, &key)) return false;
+    size_t i = std::find(std::begin(keys), std::end(keys), key) - std::begin(keys);
+    if (i == N) continue;
+    if (seen & (1u << i)) return false;
+    seen |= 1u << i;
+    if (!fn(i, field.value())) return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -165,6 +254,106 @@ std::string_view DecisionName(Decision d) {
 
 StatusOr<ReviewResult> AdmissionHandler::Review(std::string_view body, Endpoint endpoint,
                                                 const Policy& policy) {
+  if (reader_ != Reader::kDomOnly) {
+    if (std::optional<ReviewResult> answer = ReviewOnDemand(body, endpoint, policy)) return std::move(*answer);
+    if (reader_ == Reader::kOnDemandOnly) return Status::Error("the On-Demand reader passed this body on");
+  }
+  return ReviewDom(body, endpoint, policy);
+}
+
+std::optional<ReviewResult> AdmissionHandler::ReviewOnDemand(std::string_view body, Endpoint endpoint,
+                                                             const Policy& policy) {
+  od::document doc;
+  od::object root;
+  if (parser_.Iterate(body, &doc) || doc.get_object().get(root)) return std::nullopt;
+
+  std::string_view api_version, kind, group, kind_name, sub_resource;
+  ReviewResult result;
+  bool has_request = false, has_uid = false, has_kind = false, has_object = false, has_old = false;
+  std::optional<Operation> op;
+  std::optional<Object> obj, old;
+  // The object is decoded where it stands, so request.kind must come before
+  // it, as it does in what the API server sends and in sorted keys; if not,
+  // the DOM reader answers. The operation and subResource may come later
+  // (sorted keys): until they are known, the object is decoded in case.
+  auto decode = [&](od::value& v, bool is_old, std::optional<Object>* out) -> bool {
+    od::json_type t;
+    if (v.type().get(t)) return false;
+    if (t == od::json_type::null) {
+      bool null = false;
+      return !v.is_null().get(null) && null;
+    }
+    (is_old ? has_old : has_object) = true;
+    if (!has_kind) return false;
+    Kind judged = KindFromGroupKind(group, kind_name);
+    bool needed = sub_resource.empty() && policy.Judges(judged) &&
+                  (!op || *op == Operation::kUpdate || (*op == Operation::kCreate && !is_old));
+    if (!needed) return true;
+    StatusOr<Object> decoded = DecodeObject(v, judged);
+    if (!decoded.ok()) return false;
+    out->emplace(std::move(decoded).value());
+    return true;
+  };
+  static constexpr std::string_view kRoot[] = {"apiVersion", "kind", "request"};
+  bool read = EachKnown(root, kRoot, [&](size_t i, od::value& v) {
+    if (i == 0) return OptString(v, &api_version);
+    if (i == 1) return OptString(v, &kind);
+    od::object request;
+    if (v.get_object().get(request)) return false;
+    has_request = true;
+    static constexpr std::string_view kRequest[] = {"uid", "kind", "subResource", "name", "namespace",
+                                                    "operation", "dryRun", "object", "oldObject"};
+    return EachKnown(request, kRequest, [&](size_t j, od::value& f) -> bool {
+      switch (j) {
+        case 0: {
+          std::string_view uid;
+          if (f.get_string().get(uid)) return false;
+          result.uid.assign(uid);
+          has_uid = true;
+          return true;
+        }
+        case 1: {
+          od::object k;
+          if (f.get_object().get(k)) return false;  // not an object: the DOM reader knows what to do
+          has_kind = true;
+          static constexpr std::string_view kKind[] = {"group", "kind"};
+          return EachKnown(k, kKind, [&](size_t g, od::value& gv) {
+            return OptString(gv, g == 0 ? &group : &kind_name);
+          });
+        }
+        case 2: return OptString(f, &sub_resource);
+        case 3: return OptString(f, &result.name);
+        case 4: return OptString(f, &result.namespace_);
+        case 5:
+          if (!OptString(f, &result.operation)) return false;
+          op = ParseOperation(result.operation);
+          return true;
+        case 6: {
+          od::json_type t;
+          if (f.type().get(t)) return false;
+          return t != od::json_type::boolean || !f.get_bool().get(result.dry_run);
+        }
+        case 7: return decode(f, false, &obj);
+        default: return decode(f, true, &old);
+      }
+    });
+  });
+  const char* trailing = nullptr;  // no location means the walk ended at the end
+  if (!read || doc.current_location().get(trailing) != simdjson::OUT_OF_BOUNDS) return std::nullopt;
+  // The checks of ReviewDom, in its order; each of its errors is its to word.
+  if (!IsAdmissionReview(api_version, kind) || !has_request || !has_uid) return std::nullopt;
+  if (!has_kind && has_object) return std::nullopt;  // the kind comes from the object: DOM
+  Kind judged = has_kind ? KindFromGroupKind(group, kind_name) : Kind::kOther;
+  result.kind = has_kind ? kind_name : KindName(judged);
+  if (!sub_resource.empty() || !policy.Judges(judged)) return Unjudged(std::move(result), api_version);
+  if (!op) return std::nullopt;
+  if (*op == Operation::kDelete || *op == Operation::kConnect) return Unjudged(std::move(result), api_version);
+  if (!has_object || !obj || (*op == Operation::kUpdate && has_old && !old)) return std::nullopt;
+  return Verdict(std::move(result), api_version, *op, *obj, old ? &*old : nullptr, endpoint, policy);
+}
+
+StatusOr<ReviewResult> AdmissionHandler::ReviewDom(std::string_view body, Endpoint endpoint,
+                                                   const Policy& policy) {
   StatusOr<element> parsed = parser_.Parse(body);
   if (!parsed.ok()) return Status::Error("request body: " + parsed.status().message());
   element root = *parsed;
@@ -174,7 +363,7 @@ StatusOr<ReviewResult> AdmissionHandler::Review(std::string_view body, Endpoint 
   std::string_view api_version, kind;
   if (Status s = OptString(root, "apiVersion", &api_version); !s.ok()) return s;
   if (Status s = OptString(root, "kind", &kind); !s.ok()) return s;
-  if (kind != "AdmissionReview" || (api_version != kV1 && api_version != kV1beta1)) {
+  if (!IsAdmissionReview(api_version, kind)) {
     return Status::Error("not an AdmissionReview: got apiVersion \"" + std::string(api_version) +
                          "\", kind \"" + std::string(kind) + "\" (want " + std::string(kV1) + " or " +
                          std::string(kV1beta1) + ", AdmissionReview)");
@@ -247,13 +436,7 @@ StatusOr<ReviewResult> AdmissionHandler::Review(std::string_view body, Endpoint 
     }
     old = std::move(decoded).value();
   }
-  if (result.name.empty()) result.name = obj->meta.name;
-
-  Request req{*op, &*obj, old ? &*old : nullptr, result.namespace_};
-  Evaluation eval = Evaluate(req, policy, endpoint == Endpoint::kMutate ? Mode::kMutate : Mode::kValidate);
-  Respond(eval, endpoint, &response, &result.decision);
-  result.findings = std::move(eval.findings);
-  return finish();
+  return Verdict(std::move(result), api_version, *op, *obj, old ? &*old : nullptr, endpoint, policy);
 }
 
 }  // namespace seiguard

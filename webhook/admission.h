@@ -6,6 +6,7 @@
 #ifndef SEIGUARD_WEBHOOK_ADMISSION_H_
 #define SEIGUARD_WEBHOOK_ADMISSION_H_
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -48,14 +49,31 @@ class AdmissionHandler {
   // the version asked). An error Status means the body is not an
   // AdmissionReview that can be answered at all (not JSON, too deep, no
   // request, no uid): the server's 400, `review`'s exit 2.
+  //
+  // The body is read On-Demand first: only the fields the rules read are
+  // parsed. Whatever that reader cannot answer as the API server's own
+  // requests are answered (an error, an unusual key order, a duplicate key)
+  // is answered by the DOM reader, which parses and validates everything;
+  // the two agree on every body both accept (tests/fuzz prove it).
   StatusOr<ReviewResult> Review(std::string_view body, Endpoint endpoint, const Policy& policy);
+
+  // Which reader Review uses: kBoth is the server's (On-Demand, else DOM);
+  // the others exist for the tests that compare them.
+  enum class Reader { kBoth, kOnDemandOnly, kDomOnly };
+  void UseReader(Reader reader) { reader_ = reader; }
 
   // Where to write a body of `size` bytes so that Review(string_view(buffer,
   // size), ...) parses it without a copy; valid until the next call.
   char* BodyBuffer(size_t size) { return parser_.Buffer(size); }
 
  private:
+  // The On-Demand reader's answer, or nothing when the DOM reader must
+  // answer.
+  std::optional<ReviewResult> ReviewOnDemand(std::string_view body, Endpoint endpoint, const Policy& policy);
+  StatusOr<ReviewResult> ReviewDom(std::string_view body, Endpoint endpoint, const Policy& policy);
+
   JsonParser parser_;
+  Reader reader_ = Reader::kBoth;
 };
 
 }  // namespace seiguard

@@ -80,6 +80,12 @@ struct Answer {
 };
 
 Answer Ask(AdmissionHandler& handler, const json& review, Endpoint ep, const Policy& policy) {
+  // Both readers, in both key orders: sorted (nlohmann's) and the API
+  // server's. The On-Demand reader must answer every case the DOM reader
+  // judges, the same bytes.
+  for (const std::string& body : {review.dump(), testing::InApiServerOrder(review)}) {
+    EXPECT_EQ(testing::ReadersDisagree(body, ep, policy), "");
+  }
   auto result = handler.Review(review.dump(), ep, policy);
   EXPECT_TRUE(result.ok()) << (result.ok() ? "" : result.status().message());
   if (!result.ok()) return {};
