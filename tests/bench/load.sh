@@ -7,7 +7,7 @@
 #
 #   tests/bench/load.sh [SECONDS=10] [CONNECTIONS="1 8 32"] [PAYLOADS=all four]
 #
-# Needs tests/bench/kit/setup.sh (wrk) once. Results: RESULT lines on stdout
+# SEIGUARD=path runs another build (A/B). Needs tests/bench/kit/setup.sh (wrk) once. Results: RESULT lines on stdout
 # and, with RESULTS_LOG=file, appended there. Log level: LOG_LEVEL (default
 # info, i.e. one log line per decision, as deployed).
 set -euo pipefail
@@ -25,7 +25,7 @@ certs="$BENCH_STATE/certs"
 
 log=$(mktemp)
 start_ns=$(date +%s%N)
-taskset -c "${SERVER_CPU:-1}" "$root/build/seiguard" serve \
+taskset -c "${SERVER_CPU:-1}" "${SEIGUARD:-$root/build/seiguard}" serve \
   --tls-cert-file "$certs/tls.crt" --tls-private-key-file "$certs/tls.key" \
   --listen-address "127.0.0.1:$port" --public-listen-address "127.0.0.1:$public" \
   --log-level "${LOG_LEVEL:-info}" --shutdown-delay 0s --shutdown-timeout 5s > /dev/null 2> "$log" &

@@ -9,7 +9,7 @@
 #
 #   tests/bench/profile.sh [SECONDS=6] [CONNECTIONS=8] [PAYLOAD=seinode-pod-legacy] [ENDPOINT=validate]
 #
-# Needs perf (linux-perf) and the bench kit (tests/bench/kit/setup.sh).
+# REPORT_OUT=file keeps perf's own report. Needs perf (linux-perf) and the bench kit (tests/bench/kit/setup.sh).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -39,4 +39,5 @@ result=$(grep '^RESULT' "$work/wrk.out")
 echo "$result"
 perf report -i "$work/perf.data" --no-children --sort dso,sym --stdio -F overhead,dso,sym 2> /dev/null \
   > "$work/report.txt"
+[[ -n ${REPORT_OUT:-} ]] && cp "$work/report.txt" "$REPORT_OUT"  # the whole report, to look further
 python3 "$here/profile_buckets.py" "$work/report.txt" "$result"

@@ -21,7 +21,12 @@ BUCKETS = [
      r"Respond|Verdict|Write\(|AppendJsonString|Base64|JsonPatchText|OneLine|Warning|AppendMessage|Unjudged"),
     ("TLS (OpenSSL)", r"libssl|libcrypto", None),
     ("transport: cpp-httplib", r"httplib", r"httplib::"),
+    # Its case-insensitive header map and header parsing call these.
+    ("transport: cpp-httplib", r"libc", r"^(tolower|toupper|__strcmp|__strlen|__strcasecmp|__strncasecmp|strtol)"),
     ("transport: kernel (TCP, poll, wake-ups, scheduling)", r"kernel|vmlinux|\[vdso\]", None),
+    ("transport: kernel (TCP, poll, wake-ups, scheduling)", r"libc",
+     r"__poll|^read$|^write$|libc_write|libc_read|getsockname|getpeername|recv|send|futex|pthread_cond|"
+     r"__lll_|clock_gettime|sched_yield|__GI___poll|__GI___libc_read"),
     ("allocator (malloc/free, for all of the above)", r"libc", r"malloc|free|_int_|tcache|cfree"),
     ("libc: memcpy and the rest", r"libc", None),
     ("libstdc++", r"libstdc\+\+", None),
@@ -57,7 +62,7 @@ def main():
     print(f"\n{rps:,.0f} req/s, core 1 busy {busy:.0%}: {per_request_us:.1f} µs of core per request\n")
     print("| part of a request | share | µs per request |")
     print("| --- | ---: | ---: |")
-    order = [b[0] for b in BUCKETS] + ["other"]
+    order = list(dict.fromkeys([b[0] for b in BUCKETS] + ["other"]))
     for name in order:
         if name in shares:
             share = shares[name] / total

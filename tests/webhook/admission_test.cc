@@ -171,5 +171,110 @@ TEST(Admission, ReportsFactsForLogsAndMetrics) {
             7);
 }
 
+
+// Which reader answers what. The On-Demand reader answers what the API
+// server sends (its key order, and sorted keys); anything unusual goes to
+// the DOM reader, so the answer is the one the DOM reader gives.
+bool OnDemandAnswers(const std::string& body) {
+  AdmissionHandler handler;
+  handler.UseReader(AdmissionHandler::Reader::kOnDemandOnly);
+  return handler.Review(body, Endpoint::kValidate, Policy()).ok();
+}
+
+TEST(AdmissionReaders, OnDemandAnswersFixturesAsTheDomDoes) {
+  for (const char* name : {"seinode-pod-legacy", "seinode-pod-split", "seinode-pod-needs-injection", "plain-pod"}) {
+    SCOPED_TRACE(name);
+    std::string body = Fixture(name);
+    for (Endpoint ep : {Endpoint::kValidate, Endpoint::kMutate}) {
+      bool answered = false;
+      EXPECT_EQ(testing::ReadersDisagree(body, ep, Policy(), &answered), "");
+      EXPECT_TRUE(answered);
+      EXPECT_EQ(testing::ReadersDisagree(json::parse(body).dump(), ep, Policy(), &answered), "");
+      EXPECT_TRUE(answered) << "sorted keys";
+    }
+  }
+}
+
+TEST(AdmissionReaders, UnusualBodiesGoToTheDomReader) {
+  json legacy = json::parse(Fixture("seinode-pod-legacy"));
+  std::string go_order = Fixture("seinode-pod-legacy");
+  std::vector<std::pair<std::string, std::string>> cases;
+  // request.kind after the object: the object cannot be decoded where it stands.
+  json late_kind = legacy;
+  std::string text = testing::InApiServerOrder(late_kind);
+  size_t at = text.find("\"kind\":{\"group\"");
+  ASSERT_NE(at, std::string::npos);
+  size_t end = text.find('}', at) + 1;
+  std::string kind = text.substr(at, end - at);
+  text.erase(at, end - at + 1);  // and its comma
+  text.insert(text.rfind('}') - 1, "," + kind);
+  cases.emplace_back("request.kind last", text);
+  // A key twice: the DOM reader takes the first.
+  std::string twice = go_order;
+  twice.insert(twice.find("\"request\":{") + 11, "\"operation\":\"DELETE\",");
+  cases.emplace_back("operation twice", twice);
+  // An escaped key the DOM reader unescapes alike: still answered (below).
+  // Bytes after the document, "nul" for null, no request.kind at all.
+  cases.emplace_back("trailing bytes", go_order + " x");
+  std::string nul = go_order;
+  nul.replace(nul.find("\"oldObject\":null"), 16, "\"oldObject\":nul ");
+  cases.emplace_back("nul", nul);
+  json no_kind = legacy;
+  no_kind["request"].erase("kind");
+  cases.emplace_back("no request.kind", testing::InApiServerOrder(no_kind));
+  for (const auto& [name, body] : cases) {
+    SCOPED_TRACE(name);
+    EXPECT_FALSE(OnDemandAnswers(body));
+    AdmissionHandler both, dom;
+    dom.UseReader(AdmissionHandler::Reader::kDomOnly);
+    auto a = both.Review(body, Endpoint::kValidate, Policy());
+    auto b = dom.Review(body, Endpoint::kValidate, Policy());
+    ASSERT_EQ(a.ok(), b.ok());
+    EXPECT_EQ(a.ok() ? a->body : a.status().message(), b.ok() ? b->body : b.status().message());
+  }
+  // What both readers refuse, the server refuses in the DOM reader's words.
+  AdmissionHandler handler;
+  auto r = handler.Review(go_order + " x", Endpoint::kValidate, Policy());
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("invalid JSON"), std::string::npos) << r.status().message();
+  // "operation" twice: the first (DELETE) is the one that counts.
+  auto first = handler.Review(twice, Endpoint::kValidate, Policy());
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->decision, Decision::kSkipped);
+}
+
+TEST(AdmissionReaders, EscapedKeysReadAsTheDomReadsThem) {
+  std::string body = Fixture("seinode-pod-legacy");
+  // "args" spelled with an escape in every container: the On-Demand reader
+  // unescapes it, so the findings on args are still there.
+  for (size_t at = body.find("\"args\""); at != std::string::npos; at = body.find("\"args\"", at + 1)) {
+    body.replace(at, 6, "\"\\u0061rgs\"");
+  }
+  bool answered = false;
+  EXPECT_EQ(testing::ReadersDisagree(body, Endpoint::kValidate, Policy(), &answered), "");
+  EXPECT_TRUE(answered);
+  AdmissionHandler handler;
+  auto r = handler.Review(body, Endpoint::kValidate, Policy());
+  ASSERT_TRUE(r.ok());
+  EXPECT_NE(r->body.find("proxy-ignore-paths"), std::string::npos);
+}
+
+// The documented difference: malformed JSON inside a value no rule reads
+// (managedFields here) is not looked for by the On-Demand reader. The API
+// server never sends it; the review is judged on what the rules read.
+TEST(AdmissionReaders, NoJsonCheckWhereNoRuleReads) {
+  std::string body = Fixture("seinode-pod-legacy");
+  size_t at = body.find("\"managedFields\":[");
+  ASSERT_NE(at, std::string::npos);
+  body.insert(at + 17, "tru,");  // "managedFields":[tru,...
+  AdmissionHandler dom;
+  dom.UseReader(AdmissionHandler::Reader::kDomOnly);
+  EXPECT_FALSE(dom.Review(body, Endpoint::kValidate, Policy()).ok());
+  AdmissionHandler handler;
+  auto r = handler.Review(body, Endpoint::kValidate, Policy());
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->decision, Decision::kDenied);
+}
+
 }  // namespace
 }  // namespace seiguard
