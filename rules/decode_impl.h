@@ -356,7 +356,8 @@ Status Decoder<J>::Container(Value& e, seiguard::Container* c) {
               default: return String(f, &port.protocol);
             }
           });
-        }, 4);
+        }, 8);  // a Sei node's seid exposes 7
+
       case 6:
         c->has_env = true;
         return ItemsInto(v, &c->env, [&](size_t, Value& item, EnvVar& env) -> Status {
@@ -371,7 +372,7 @@ Status Decoder<J>::Container(Value& e, seiguard::Container* c) {
                 return Status();
             }
           });
-        }, 8);
+        }, 16);  // the sidecar has 12 or 13
       case 7: return ProbeAt(v, ProbeType::kStartup, c);
       case 8: return ProbeAt(v, ProbeType::kLiveness, c);
       default: return ProbeAt(v, ProbeType::kReadiness, c);
