@@ -10,15 +10,15 @@ import sys
 
 # First match wins: (bucket, dso pattern, symbol pattern).
 BUCKETS = [
-    ("logs and metrics", None, r"LogQueue|seiguard::Log|spdlog|Metrics|Histogram|metrics"),
+    ("logs and metrics", None, r"LogQueue|QueueSink|seiguard::Log|spdlog|Metrics|Histogram|metrics"),
     ("decode: stage 1 (simdjson)", r"libsimdjson", None),
     ("decode: On-Demand walk and model", None,
      r"decode::|OnDemand|JsonParser|ReviewOnDemand|simdjson::|EachKnown|OptString|DecodeObject"),
     ("rules", None,
-     r"Evaluate|Judge::|Check\(|IsProxy|Sidecar|ExpectedNodeLabel|Path::|Finding::Finding|"
+     r"Evaluate|Judge::|::Check$|::Check\(|IsProxy|Sidecar|ExpectedNodeLabel|Path::|Finding::Finding|"
      r"Listener|Reach|netpol|Selector|Policy::|PatchOp|AddToList|AddLabel|FindEnv|FindContainer|Label\("),
     ("answer", None,
-     r"Respond|Verdict|Write\(|AppendJsonString|Base64|JsonPatchText|OneLine|Warning|AppendMessage|Unjudged"),
+     r"Respond|Verdict|::Write$|::Write\(|AppendJsonString|Base64|JsonPatchText|OneLine|Warning|AppendMessage|Unjudged"),
     ("TLS (OpenSSL)", r"libssl|libcrypto", None),
     ("transport: cpp-httplib", r"httplib", r"httplib::"),
     # Its case-insensitive header map and header parsing call these.
