@@ -46,6 +46,10 @@ simdjson::error_code JsonParser::Iterate(std::string_view text, simdjson::ondema
 const char* JsonParser::Padded(std::string_view text) {
   bool in_place = text.data() == buffer_.get() && text.size() + simdjson::SIMDJSON_PADDING <= buffer_size_;
   if (!in_place) std::memcpy(Buffer(text.size()), text.data(), text.size());
+  // The padding is read: On-Demand looks at its first byte to tell whether a
+  // document that ends in '}' is balanced. Zeros, not what a previous, longer
+  // body left there.
+  std::memset(buffer_.get() + text.size(), 0, simdjson::SIMDJSON_PADDING);
   return buffer_.get();
 }
 
