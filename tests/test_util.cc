@@ -99,6 +99,97 @@ std::string InApiServerOrder(const nlohmann::json& review) {
   return out.dump();
 }
 
+namespace {
+
+using ordered = nlohmann::ordered_json;
+
+ordered Dump(const ObjectMeta& m) {
+  ordered labels = ordered::array(), owners = ordered::array();
+  for (const auto& [k, v] : m.labels) labels.push_back({std::string(k), std::string(v)});
+  for (const OwnerReference& o : m.owners) {
+    owners.push_back({std::string(o.api_version), std::string(o.kind), std::string(o.name), o.controller});
+  }
+  return {{"present", m.present}, {"name", std::string(m.name)}, {"generateName", std::string(m.generate_name)},
+          {"namespace", std::string(m.namespace_)}, {"hasLabels", m.has_labels}, {"labels", labels},
+          {"mirror", m.mirror}, {"owners", owners}};
+}
+
+ordered Dump(const IntOrString& p) {
+  return {p.present, p.is_string, p.number, std::string(p.text)};
+}
+
+ordered Dump(const LabelSelector& s) {
+  ordered exprs = ordered::array();
+  for (const SelectorRequirement& r : s.expressions) exprs.push_back({r.key, static_cast<int>(r.op), r.values});
+  return {{"matchLabels", s.match_labels}, {"expressions", exprs}};
+}
+
+template <typename T>
+ordered Strings(const std::vector<T>& list) {
+  ordered out = ordered::array();
+  for (const auto& s : list) out.push_back(std::string(s));
+  return out;
+}
+
+}  // namespace
+
+std::string DumpObject(const Object& obj) {
+  ordered containers = ordered::array();
+  for (const Container& c : obj.pod.containers) {
+    ordered ports = ordered::array(), env = ordered::array(), probes = ordered::array();
+    for (const ContainerPort& p : c.ports) ports.push_back({std::string(p.name), p.container_port, std::string(p.protocol)});
+    for (const EnvVar& e : c.env) env.push_back({std::string(e.name), e.has_value, std::string(e.value), e.has_value_from});
+    for (const Probe& p : c.probes) {
+      probes.push_back({static_cast<int>(p.type), static_cast<int>(p.handler), Dump(p.port), std::string(p.http_path)});
+    }
+    containers.push_back({{"init", c.init}, {"index", c.index}, {"name", std::string(c.name)},
+                          {"image", std::string(c.image)}, {"restartAlways", c.restart_always},
+                          {"command", Strings(c.command)}, {"args", Strings(c.args)}, {"hasPorts", c.has_ports},
+                          {"ports", ports}, {"hasEnv", c.has_env}, {"env", env}, {"probes", probes}});
+  }
+  ordered service_ports = ordered::array();
+  for (const ServicePort& p : obj.service.ports) service_ports.push_back({std::string(p.name), p.port});
+  ordered ingress = ordered::array();
+  for (const IngressRule& rule : obj.network_policy.ingress) {
+    ordered from = ordered::array(), ports = ordered::array();
+    for (const NetworkPolicyPeer& peer : rule.from) {
+      from.push_back({peer.pod_selector ? Dump(*peer.pod_selector) : ordered(),
+                      peer.namespace_selector ? Dump(*peer.namespace_selector) : ordered(),
+                      peer.ip_block ? ordered{peer.ip_block->cidr, peer.ip_block->except} : ordered()});
+    }
+    for (const NetworkPolicyPort& p : rule.ports) {
+      ports.push_back({p.protocol, p.has_port, p.named, p.number, p.name,
+                       p.end_port ? ordered(*p.end_port) : ordered()});
+    }
+    ingress.push_back({from, ports});
+  }
+  ordered out = {
+      {"kind", static_cast<int>(obj.kind)},
+      {"meta", Dump(obj.meta)},
+      {"pod", {{"present", obj.pod.present}, {"metaPath", std::string(obj.pod.meta_path.Pointer())},
+               {"specPath", std::string(obj.pod.spec_path.Pointer())}, {"meta", Dump(obj.pod.meta)},
+               {"containers", containers}}},
+      {"service", {std::string(obj.service.cluster_ip), service_ports}},
+      {"networkPolicy", {obj.network_policy.namespace_, obj.network_policy.name,
+                         Dump(obj.network_policy.pod_selector), obj.network_policy.ingress_type, ingress}},
+  };
+  return out.dump();
+}
+
+std::string DecodersDisagree(const std::string& object_json, Kind kind) {
+  thread_local JsonParser dom_parser, on_demand_parser;
+  auto root = dom_parser.Parse(object_json);
+  if (!root.ok()) return "not JSON: " + root.status().message();
+  StatusOr<Object> a = DecodeObject(*root, kind);
+  simdjson::ondemand::document doc;
+  simdjson::ondemand::value value;
+  if (on_demand_parser.Iterate(object_json, &doc) || doc.get_value().get(value)) return "On-Demand cannot start";
+  StatusOr<Object> b = DecodeObject(value, kind);
+  std::string da = a.ok() ? DumpObject(*a) : "error: " + a.status().message();
+  std::string db = b.ok() ? DumpObject(*b) : "error: " + b.status().message();
+  return da == db ? "" : "DOM:       " + da + "\nOn-Demand: " + db;
+}
+
 std::string ReadersDisagree(const std::string& body, Endpoint endpoint, const Policy& policy,
                             bool* on_demand_answered) {
   AdmissionHandler dom, on_demand;

@@ -43,6 +43,14 @@ std::string InApiServerOrder(const nlohmann::json& review);
 std::string ReadersDisagree(const std::string& body, Endpoint endpoint, const Policy& policy,
                             bool* on_demand_answered = nullptr);
 
+// Everything the decoder put in `obj`, as JSON text (for comparisons).
+std::string DumpObject(const Object& obj);
+
+// Empty when the DOM and the On-Demand DecodeObject read `object_json` (one
+// JSON object) as `kind` alike: both fail with the same message, or both
+// succeed with the same model. Else, both dumps.
+std::string DecodersDisagree(const std::string& object_json, Kind kind);
+
 // Valid AdmissionResponse auditAnnotations key (webhook name prefix + "/" +
 // key must be a qualified name).
 bool IsValidAuditKey(const std::string& key);

@@ -3,7 +3,8 @@
 // Both readers run on every input: wherever both answer, the answers are
 // the same bytes; the On-Demand reader may answer a body the DOM reader
 // refuses only when the DOM's reason is malformed JSON (which the On-Demand
-// reader does not look for in values no rule reads).
+// reader does not look for in values no rule reads). And the two decoders
+// build the same model of the review's object.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -11,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/test_util.h"
 #include "webhook/admission.h"
 
 namespace {
@@ -54,6 +56,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (dom->body != on_demand->body || dom->decision != on_demand->decision ||
         dom->findings.size() != on_demand->findings.size()) {
       std::abort();
+    }
+  }
+  // The two decoders on the review's object: the same model or the same
+  // error, whatever the fuzzer made of it.
+  static seiguard::JsonParser parser;
+  auto root = parser.Parse(body);
+  simdjson::dom::element object;
+  if (root.ok() && !(*root)["request"]["object"].get(object) && object.is_object()) {
+    std::string text = simdjson::to_string(object);
+    for (seiguard::Kind kind : {seiguard::KindOf(object), seiguard::Kind::kPod}) {
+      if (!seiguard::testing::DecodersDisagree(text, kind).empty()) std::abort();
     }
   }
   return 0;
