@@ -42,6 +42,10 @@ StatusOr<Object> DecodeObject(simdjson::ondemand::value& root, Kind kind);
 // else unescaped into the parser's string buffer. False on malformed JSON.
 bool OnDemandKey(simdjson::ondemand::field& field, std::string_view* key);
 
+// True when an On-Demand value whose first byte is 'n' really is `null`
+// (not "nul" or "nullx"); reads the token without consuming it.
+bool OnDemandNull(simdjson::ondemand::value& v);
+
 // Reads "apiVersion" and "kind" of an object and maps them to a Kind
 // (kOther when absent or not judged).
 Kind KindOf(simdjson::dom::element root);

@@ -25,12 +25,7 @@ struct OnDemandJson {
       case od::json_type::object: return JsonType::kObject;
       case od::json_type::string: return JsonType::kString;
       case od::json_type::boolean: return JsonType::kBool;
-      case od::json_type::null: {
-        // type() looks at the first byte only; "nul" or "nullx" is not null.
-        std::string_view token = v.raw_json_token();
-        size_t end = token.find_last_not_of(" \t\r\n");
-        return token.substr(0, end + 1) == "null" ? JsonType::kNull : JsonType::kInvalid;
-      }
+      case od::json_type::null: return OnDemandNull(v) ? JsonType::kNull : JsonType::kInvalid;
       case od::json_type::number: {
         od::number_type n;
         if (v.get_number_type().get(n)) return JsonType::kInvalid;
@@ -103,6 +98,14 @@ bool OnDemandKey(od::field& field, std::string_view* key) {
     return true;
   }
   return !field.unescaped_key().get(*key);
+}
+
+bool OnDemandNull(od::value& v) {
+  // type() looks at the first byte only; "nul" or "nullx" is not null. The
+  // token is looked at, not consumed, so the value can be asked again.
+  std::string_view token = v.raw_json_token();
+  size_t end = token.find_last_not_of(" \t\r\n");
+  return token.substr(0, end + 1) == "null";
 }
 
 StatusOr<Object> DecodeObject(od::value& root, Kind kind) {
