@@ -6,6 +6,8 @@
 #include <set>
 
 #include "rules/decode.h"
+#include "rules/engine.h"
+#include "rules/json_patch.h"
 #include "rules/reach.h"
 #include "webhook/yaml_emit.h"
 
@@ -67,6 +69,44 @@ std::string YamlTypeHint(const std::string& message) {
 
 // The input's NetworkPolicies and Namespaces. Only documents that can hold
 // one are parsed (a substring test), so a folder of workloads costs nothing.
+// What the API server's admission chain makes of a CREATE, as
+// `kubectl apply --dry-run=server` shows it: a Pod goes to /mutate first, and
+// its denial is the answer; otherwise /validate judges the patched pod, and
+// the answer carries both webhooks' warnings. Other kinds only reach
+// /validate: the mutating webhook is registered for Pods alone.
+Evaluation Admit(dom::element element, const Object& object, const Request& request, const Policy& policy) {
+  if (!object.IsPod()) return Evaluate(request, policy, Mode::kValidate);
+  Evaluation mutated = Evaluate(request, policy, Mode::kMutate);
+  if (mutated.Denied()) return mutated;
+  JsonParser patched_parser;  // the patched pod's views live in here
+  StatusOr<Object> patched = Status::Error("");
+  if (!mutated.patch.empty()) {
+    nlohmann::json value = nlohmann::json::parse(simdjson::to_string(element), nullptr, false);
+    bool applied = false;
+    try {
+      value = value.patch(PatchToJson(mutated.patch));
+      applied = true;
+    } catch (const std::exception&) {
+      // Not reached (the engine's patches apply; tested, fuzzed): the pod is
+      // judged unpatched, as the API server would after a failed mutation.
+    }
+    if (applied) {
+      std::string text = value.dump();
+      if (auto root = patched_parser.Parse(text); root.ok()) patched = DecodeObject(*root, Kind::kPod);
+    }
+  }
+  Request final_request = request;
+  if (patched.ok()) final_request.object = &*patched;
+  Evaluation validated = Evaluate(final_request, policy, Mode::kValidate);
+  for (Finding& f : mutated.findings) {
+    bool repeated = std::any_of(validated.findings.begin(), validated.findings.end(), [&](const Finding& v) {
+      return v.rule == f.rule && v.severity == f.severity && v.Message() == f.Message();
+    });
+    if (!repeated) validated.findings.push_back(std::move(f));
+  }
+  return validated;
+}
+
 NetworkContext NetworkOf(const ManifestSet& manifests, JsonParser& parser) {
   NetworkContext net;
   for (const ManifestDocument& doc : manifests.documents) {
@@ -204,8 +244,7 @@ CheckReport Check(const ManifestSet& manifests, const Policy& policy) {
       size_t object_index = report.objects.size();
       slots.emplace_back(Slot::kObject, object_index);
       paths.push_back(base);
-      Evaluation eval = Evaluate(Request{Operation::kCreate, &*obj, nullptr, checked.namespace_, net}, policy,
-                                 Mode::kValidate);
+      Evaluation eval = Admit(element, *obj, Request{Operation::kCreate, &*obj, nullptr, checked.namespace_, net}, policy);
       if (eval.in_scope && obj->pod.present) pod_namespaces.insert(checked.namespace_);
       for (Finding& f : eval.findings) {
         TokenPath tokens = base;

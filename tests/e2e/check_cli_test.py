@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 
 import yaml
 
-from seiguard_e2e import FIXTURES, SEINODE, SOURCE, audit_findings, catalog, fixture, make_review, rule_cases, run
+from seiguard_e2e import admission_chain, FIXTURES, SEINODE, SOURCE, audit_findings, catalog, fixture, make_review, rule_cases, run
 
 
 def pod(name):
@@ -42,23 +42,22 @@ class Check(unittest.TestCase):
         code, out, err = run(["check", *args], stdin, timeout=60)
         return code, out.decode(), err
 
-    def test_fixtures_as_yaml_and_json_agree_with_validate(self):
+    def test_fixtures_as_yaml_and_json_agree_with_the_admission_chain(self):
         for name in FIXTURES:
             obj = pod(name)
             y = self.write(f"{name}.yaml", yaml.safe_dump(obj, sort_keys=False))
             j = self.write(f"{name}.json", json.dumps(obj, indent=2))
-            code, out, err = run(["review"], as_review(obj))
-            self.assertEqual(code, 0, err)
-            want = audit_findings(json.loads(out)["response"])
+            want = admission_chain(json.loads(as_review(obj)))
             for path in (y, j):
                 code, out, _ = self.check("-o", "json", path)
                 got = {(f["rule"], f["action"], f["path"]) for f in json.loads(out)["findings"]}
                 self.assertEqual(got, want, f"{name} via {os.path.basename(path)}")
                 self.assertEqual(code, 1 if any(a == "deny" for _, a, _ in want) else 0)
 
-    def test_every_rule_case_object_gets_the_verdict_of_validate(self):
-        """The per-rule case objects (tests/data), CREATE only: check and
-        /validate name the same findings, with the same policy."""
+    def test_every_rule_case_object_gets_the_verdict_of_the_admission_chain(self):
+        """The per-rule case objects (tests/data), CREATE only: check names
+        the findings the API server's chain answers with, the same policy: a
+        Pod's /mutate (its denial, or its patch), then /validate."""
         compared = 0
         for name, review, policy_doc in rule_cases():
             request = review["request"]
@@ -70,7 +69,7 @@ class Check(unittest.TestCase):
             response = json.loads(out)["response"]
             if response.get("status", {}).get("code") == 400:
                 continue  # decode errors: the checker reports them as errors (tested above)
-            want = audit_findings(response)
+            want = admission_chain(review, policy)
             code, out, _ = self.check("-o", "json", "--policy-file", policy,
                                       self.write("obj.yaml", yaml.safe_dump(request["object"])))
             got = {(f["rule"], f["action"], f["path"]) for f in json.loads(out)["findings"]}
@@ -95,13 +94,13 @@ class Check(unittest.TestCase):
                 self.assertTrue(text_at.startswith("--ignore-paths"), text_at)
             if "[probe-on-proxy-port]" in rest:
                 self.assertTrue(text_at.startswith("8443"), text_at)
-        self.assertIn("checked 1 object(s) in 1 file(s), skipped 0: 7 denying finding(s)", out)
+        self.assertIn("checked 1 object(s) in 1 file(s), skipped 0: 5 denying finding(s)", out)
 
     def test_directories_mixing_good_bad_and_broken_files(self):
         self.write("a/good.yaml", yaml.safe_dump(pod("seinode-pod-split")))
         self.write("a/b/bad.json", json.dumps(pod("seinode-pod-legacy")))
         self.write("a/b/broken.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: x\n---\n"
-                   + yaml.safe_dump(pod("seinode-pod-needs-injection")))
+                   + yaml.safe_dump(pod("seinode-pod-legacy")))
         self.write("a/notes.txt", "not a manifest")
         self.write("a/empty.yaml", "")
         self.write("a/binary.yaml", bytes(range(256)) * 4)
@@ -109,13 +108,13 @@ class Check(unittest.TestCase):
         code, out, _ = self.check("-o", "json", os.path.join(self.tmp, "a"))
         report = json.loads(out)
         self.assertEqual(code, 2)
-        self.assertEqual(report["objects"], 3)  # split, legacy, and needs-injection after the broken doc
+        self.assertEqual(report["objects"], 3)  # split, legacy, and legacy again after the broken doc
         error_files = {os.path.basename(e["file"]) for e in report["errors"]}
         self.assertEqual(error_files, {"broken.yaml", "binary.yaml"})
         broken = next(e for e in report["errors"] if e["file"].endswith("broken.yaml"))
         self.assertEqual((broken["line"], broken["column"]), (4, 1))
         rules = {f["rule"] for f in report["findings"] if f["file"].endswith("broken.yaml")}
-        self.assertIn("node-label", rules)
+        self.assertIn("proxy-ignore-paths", rules)
 
     def test_a_json_syntax_error_has_its_position_and_others_are_still_checked(self):
         bad = self.write("j/bad.json", '{\n  "apiVersion": "v1",\n  "kind": "Pod",,\n}\n')
@@ -123,7 +122,7 @@ class Check(unittest.TestCase):
         code, out, _ = self.check(os.path.join(self.tmp, "j"))
         self.assertEqual(code, 2)
         self.assertRegex(out, re.escape(bad) + r":3:\d+: error: invalid JSON")
-        self.assertIn("7 denying finding(s)", out)
+        self.assertIn("5 denying finding(s)", out)
 
     def test_a_list_of_many_pods_from_stdin(self):
         pods = [pod("seinode-pod-legacy") if i % 2 else pod("seinode-pod-split") for i in range(200)]
@@ -136,7 +135,7 @@ class Check(unittest.TestCase):
             self.assertEqual(code, 1)
             self.assertEqual(report["objects"], 200)
             self.assertEqual(report["skipped"], {"ConfigMap": 1})
-            self.assertEqual(report["summary"]["deny"], 700)
+            self.assertEqual(report["summary"]["deny"], 500)
             first = next(f for f in report["findings"] if f["action"] == "deny")
             self.assertEqual(first["file"], "<stdin>")
             self.assertTrue(first["path"].startswith("items[1].spec."), first["path"])
@@ -273,8 +272,8 @@ spec:
         cases = root.findall(".//testcase")
         self.assertEqual(len(cases), 2)
         failures = root.findall(".//failure")
-        self.assertEqual(len(failures), 7)
-        self.assertEqual(root.get("failures"), "7")
+        self.assertEqual(len(failures), 5)
+        self.assertEqual(root.get("failures"), "5")
         self.assertTrue(all(f.get("type") in {r["name"] for r in catalog()} for f in failures))
 
     def test_sarif_has_rule_metadata_and_physical_locations(self):
@@ -287,7 +286,7 @@ spec:
         self.assertEqual([r["id"] for r in rules], [r["name"] for r in catalog()])
         for r in rules:
             self.assertTrue(r["shortDescription"]["text"] and r["fullDescription"]["text"] and r["help"]["text"])
-        self.assertEqual(len([r for r in run0["results"] if r["level"] == "error"]), 7)  # the legacy denials
+        self.assertEqual(len([r for r in run0["results"] if r["level"] == "error"]), 5)  # the legacy denials
         for res in run0["results"]:
             loc = res["locations"][0]["physicalLocation"]
             self.assertEqual(loc["artifactLocation"]["uri"], path)

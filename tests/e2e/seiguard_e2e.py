@@ -141,3 +141,29 @@ def rule_cases():
             if "rules" in policy:
                 policy = dict(policy, rules={k: ("off" if v is False else v) for k, v in policy["rules"].items()})
             yield f"{os.path.basename(case_file)}: {case['name']}", review, policy
+
+
+def admission_chain(review, policy_file=None):
+    """What the API server's chain answers for a Pod CREATE, from the
+    binary's two endpoints (and only /validate for any other request): /mutate
+    first, and its denial is the answer; otherwise /validate judges the
+    patched object. Returns the findings (rule, action, path) of the answer,
+    both webhooks' together, as `seiguard check` must report them."""
+    policy = ["--policy-file", policy_file] if policy_file else []
+    request = review["request"]
+    if request["kind"]["kind"] != "Pod" or request["operation"] != "CREATE":
+        code, out, err = run(["review"] + policy, json.dumps(review).encode())
+        assert code == 0, err
+        return audit_findings(json.loads(out)["response"])
+    code, out, err = run(["review", "--mutate"] + policy, json.dumps(review).encode())
+    assert code == 0, err
+    mutated = json.loads(out)["response"]
+    found = audit_findings(mutated)
+    if not mutated["allowed"]:
+        return found
+    if "patch" in mutated:
+        review = copy.deepcopy(review)
+        review["request"]["object"] = apply_patch(request["object"], decode_patch(mutated))
+    code, out, err = run(["review"] + policy, json.dumps(review).encode())
+    assert code == 0, err
+    return found | audit_findings(json.loads(out)["response"])

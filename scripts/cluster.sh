@@ -1,0 +1,348 @@
+#!/usr/bin/env bash
+# A local Kubernetes control plane with seiguard registered, on loopback only.
+#
+#   scripts/cluster.sh build                      build (once) etcd, kube-apiserver,
+#                                                 kube-controller-manager, kubectl
+#   scripts/cluster.sh up DIR [options]           start everything, state in DIR
+#   scripts/cluster.sh down DIR                   stop what `up` started, remove DIR
+#   scripts/cluster.sh webhook DIR start|stop [--policy-file FILE]
+#                                                 (re)start seiguard with a policy, or stop it
+#
+# up options:
+#   --backstop               also apply manifests/overlays/backstop (the VAPs)
+#   --no-webhook             register the webhook configurations, start no server
+#   --failure-policy P       Ignore or Fail, for every registered webhook
+#                            (default: as shipped, Fail to validate, Ignore to mutate)
+#   --policy-file FILE       seiguard's policy (default: manifests/base/policy.yaml,
+#                            the one the deployment mounts)
+#
+# The binaries are built from the pinned module tests/cluster (go.mod, go.sum)
+# into $CLUSTER_BIN (default build/cluster/bin), rebuilt only when the module or
+# the Go version changes. `up` runs etcd, kube-apiserver (RBAC, the default
+# admission plugins) and kube-controller-manager (the namespace, service
+# account, garbage collector, StatefulSet, ReplicaSet, Deployment, Job and
+# CronJob controllers); no scheduler and no kubelet, so pods stay Pending. It
+# starts `seiguard serve` ($SEIGUARD, default build/seiguard) with certificates
+# made by certs/gen-certs.sh and registers the webhook configurations rendered
+# from manifests/base by `kubectl kustomize`, with only clientConfig changed (a
+# url on 127.0.0.1 and the caBundle). It exits 0 once a request through the API
+# server has reached seiguard (with --no-webhook: once the configurations are
+# registered), and prints `export KUBECONFIG=DIR/kubeconfig` last.
+#
+# Every process is recorded in DIR/pids; `down` stops them by pid (TERM, then
+# KILL) and removes DIR. Logs are in DIR/logs.
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cluster_bin=${CLUSTER_BIN:-$repo/build/cluster/bin}
+seiguard=${SEIGUARD:-$repo/build/seiguard}
+go_toolchain=go1.26.8   # what tests/cluster/go.mod needs (go 1.26.0) and CI has
+
+die() { echo "cluster: $*" >&2; exit 1; }
+say() { echo "cluster: $*" >&2; }
+
+usage() {
+  sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' >&2
+  exit 2
+}
+
+# A Go that builds the module: the one on PATH when it is new enough, or the
+# toolchain of $go_toolchain taken from the Go module proxy by a Go >= 1.21.
+find_go() {
+  local g
+  for g in "$(command -v go || true)" /usr/local/go/bin/go /usr/lib/go/bin/go; do
+    [[ -n "$g" && -x "$g" ]] || continue
+    local v
+    v=$("$g" env GOVERSION 2>/dev/null || true)
+    v=${v#go}
+    local major=${v%%.*} rest=${v#*.}
+    local minor=${rest%%[.a-z]*}
+    [[ "$major" =~ ^[0-9]+$ && "$minor" =~ ^[0-9]+$ ]] || continue
+    if ((major > 1 || minor >= 26)); then echo "$g"; return 0; fi
+    if ((minor >= 21)); then GOTOOLCHAIN=$go_toolchain; export GOTOOLCHAIN; echo "$g"; return 0; fi
+  done
+  return 1
+}
+
+cmd_build() {
+  local go
+  go=$(find_go) || die "no Go >= 1.21 found (scripts/setup.sh test installs one); the control plane needs $go_toolchain"
+  local key
+  key=$(cat "$repo/tests/cluster/go.mod" "$repo/tests/cluster/go.sum" <(cd "$repo/tests/cluster" && "$go" env GOVERSION) | sha256sum | cut -c1-16)
+  if [[ -f "$cluster_bin/.key" && "$(cat "$cluster_bin/.key")" == "$key" ]] &&
+     [[ -x "$cluster_bin/kube-apiserver" && -x "$cluster_bin/kube-controller-manager" && -x "$cluster_bin/kubectl" && -x "$cluster_bin/etcd" ]]; then
+    return 0
+  fi
+  say "building etcd, kube-apiserver, kube-controller-manager and kubectl from tests/cluster (minutes, once)"
+  local start=$SECONDS tmp
+  mkdir -p "$cluster_bin"
+  tmp=$(mktemp -d "$cluster_bin/.build.XXXXXX")
+  # -mod=readonly: go.sum is the pin; a build never rewrites it.
+  (cd "$repo/tests/cluster" && GOFLAGS=-mod=readonly CGO_ENABLED=0 "$go" build -trimpath -ldflags='-s -w' -o "$tmp/" tool) ||
+    { rm -rf "$tmp"; die "the control-plane build failed"; }
+  mv "$tmp/server" "$tmp/etcd"
+  local b
+  for b in etcd kube-apiserver kube-controller-manager kubectl; do mv -f "$tmp/$b" "$cluster_bin/$b"; done
+  rm -rf "$tmp"
+  echo "$key" > "$cluster_bin/.key"
+  say "built in $((SECONDS - start)) s into $cluster_bin"
+}
+
+# Free loopback TCP ports, N of them.
+free_ports() {
+  python3 - "$1" <<'PY'
+import socket, sys
+socks = []
+for _ in range(int(sys.argv[1])):
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); socks.append(s)
+print(" ".join(str(s.getsockname()[1]) for s in socks))
+PY
+}
+
+# start NAME CMD...: runs CMD in the background with its output in
+# DIR/logs/NAME.log and records its pid before anything else can fail.
+start() {
+  local name=$1; shift
+  "$@" </dev/null >>"$dir/logs/$name.log" 2>&1 &
+  echo "$name $!" >> "$dir/pids"
+}
+
+# wait_for WHAT SECONDS CMD...: polls CMD until it succeeds.
+wait_for() {
+  local what=$1 limit=$2; shift 2
+  local deadline=$((SECONDS + limit))
+  until "$@" >/dev/null 2>&1; do
+    ((SECONDS < deadline)) || { say "$what did not come up in ${limit}s; see $dir/logs"; return 1; }
+    sleep 0.2
+  done
+}
+
+pki() {
+  local p=$dir/pki
+  mkdir -p "$p"
+  (
+    umask 077
+    openssl ecparam -name prime256v1 -genkey -noout -out "$p/ca.key" 2>/dev/null
+    openssl req -x509 -new -key "$p/ca.key" -sha256 -days 2 -subj "/CN=seiguard-test-cluster-ca" \
+      -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+      -out "$p/ca.crt" 2>/dev/null
+    leaf() {  # leaf NAME SUBJECT EXTENSIONS
+      openssl ecparam -name prime256v1 -genkey -noout -out "$p/$1.key" 2>/dev/null
+      openssl req -new -key "$p/$1.key" -subj "$2" -out "$p/$1.csr" 2>/dev/null
+      printf '%b' "$3" > "$p/$1.ext"
+      openssl x509 -req -in "$p/$1.csr" -CA "$p/ca.crt" -CAkey "$p/ca.key" -set_serial "0x$(openssl rand -hex 16)" \
+        -days 2 -sha256 -extfile "$p/$1.ext" -out "$p/$1.crt" 2>/dev/null
+    }
+    leaf apiserver "/CN=kube-apiserver" \
+      "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1,IP:10.0.0.1,DNS:kubernetes.default.svc\n"
+    leaf admin "/O=system:masters/CN=seiguard-test-admin" \
+      "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n"
+    openssl genrsa -out "$p/sa.key" 2048 2>/dev/null
+    openssl rsa -in "$p/sa.key" -pubout -out "$p/sa.pub" 2>/dev/null
+  )
+}
+
+kubeconfig() {
+  local p=$dir/pki
+  cat > "$dir/kubeconfig" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: seiguard-test
+  cluster:
+    server: https://127.0.0.1:$api_port
+    certificate-authority: $p/ca.crt
+users:
+- name: admin
+  user:
+    client-certificate: $p/admin.crt
+    client-key: $p/admin.key
+contexts:
+- name: seiguard-test
+  context: {cluster: seiguard-test, user: admin, namespace: default}
+current-context: seiguard-test
+EOF
+  chmod 600 "$dir/kubeconfig"
+}
+
+cmd_up() {
+  [[ $# -ge 1 ]] || usage
+  dir=$1; shift
+  local backstop=0 webhook=1 failure_policy="" policy_file=$repo/manifests/base/policy.yaml
+  while [[ $# -gt 0 ]]; do
+    case "$1" in
+      --backstop) backstop=1 ;;
+      --no-webhook) webhook=0 ;;
+      --failure-policy)
+        [[ $# -ge 2 && ( "$2" == Ignore || "$2" == Fail ) ]] || die "--failure-policy takes Ignore or Fail"
+        failure_policy=$2; shift ;;
+      --failure-policy=*)
+        failure_policy=${1#*=}
+        [[ "$failure_policy" == Ignore || "$failure_policy" == Fail ]] || die "--failure-policy takes Ignore or Fail" ;;
+      --policy-file) [[ $# -ge 2 ]] || die "--policy-file takes a file"; policy_file=$2; shift ;;
+      --policy-file=*) policy_file=${1#*=} ;;
+      *) die "unknown option $1 (see scripts/cluster.sh --help)" ;;
+    esac
+    shift
+  done
+  [[ ! -e "$dir/pids" ]] || die "$dir already holds a cluster; run scripts/cluster.sh down $dir first"
+  [[ -f "$policy_file" ]] || die "no policy file $policy_file"
+  if ((webhook)); then [[ -x "$seiguard" ]] || die "no seiguard binary at $seiguard (make build)"; fi
+  cmd_build
+  mkdir -p "$dir/logs"
+  dir=$(cd "$dir" && pwd)
+  : > "$dir/pids"
+  # A failed start leaves nothing running behind it.
+  trap 'st=$?; if ((st != 0)); then say "up failed; stopping what it started"; stop_all; fi' EXIT
+
+  local etcd_port peer_port kcm_port health_port
+  read -r etcd_port peer_port api_port kcm_port webhook_port health_port < <(free_ports 6)
+  printf 'etcd %s\napiserver %s\nwebhook %s\nhealth %s\n' "$etcd_port" "$api_port" "$webhook_port" "$health_port" > "$dir/ports"
+
+  pki
+  kubeconfig
+  local kubectl=("$cluster_bin/kubectl" --kubeconfig "$dir/kubeconfig")
+
+  start etcd "$cluster_bin/etcd" --name seiguard-test --data-dir "$dir/etcd" \
+    --listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
+    --listen-peer-urls "http://127.0.0.1:$peer_port" --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" \
+    --initial-cluster "seiguard-test=http://127.0.0.1:$peer_port" \
+    --unsafe-no-fsync --log-level warn
+  wait_for etcd 30 curl -fsS "http://127.0.0.1:$etcd_port/health"
+
+  start kube-apiserver "$cluster_bin/kube-apiserver" \
+    --etcd-servers "http://127.0.0.1:$etcd_port" \
+    --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$api_port" \
+    --tls-cert-file "$dir/pki/apiserver.crt" --tls-private-key-file "$dir/pki/apiserver.key" \
+    --client-ca-file "$dir/pki/ca.crt" \
+    --service-account-issuer https://kubernetes.default.svc \
+    --service-account-key-file "$dir/pki/sa.pub" --service-account-signing-key-file "$dir/pki/sa.key" \
+    --service-cluster-ip-range 10.0.0.0/24 \
+    --authorization-mode Node,RBAC \
+    --endpoint-reconciler-type none \
+    --profiling=false
+  wait_for kube-apiserver 90 "${kubectl[@]}" get --raw /readyz
+
+  start kube-controller-manager "$cluster_bin/kube-controller-manager" \
+    --kubeconfig "$dir/kubeconfig" \
+    --bind-address 127.0.0.1 --secure-port "$kcm_port" \
+    --leader-elect=false \
+    --controllers namespace-controller,serviceaccount-controller,serviceaccount-token-controller,garbage-collector-controller,statefulset-controller,replicaset-controller,deployment-controller,job-controller,cronjob-controller \
+    --service-account-private-key-file "$dir/pki/sa.key" --root-ca-file "$dir/pki/ca.crt" \
+    --concurrent-gc-syncs 2 --profiling=false
+  # Pods need their namespace's default ServiceAccount (the ServiceAccount
+  # admission plugin); its controller makes it.
+  wait_for "kube-controller-manager (the default ServiceAccount)" 60 "${kubectl[@]}" -n default get serviceaccount default
+
+  mkdir -p "$dir/certs"
+  "$repo/certs/gen-certs.sh" "$dir/certs" 2>/dev/null
+  if ((webhook)); then start_webhook "$policy_file"; fi
+
+  "${kubectl[@]}" kustomize "$repo/manifests/base" |
+    python3 "$repo/tests/cluster/local_webhooks.py" --url "https://127.0.0.1:$webhook_port" \
+      --ca-bundle "$(cat "$dir/certs/ca-bundle.b64")" ${failure_policy:+--failure-policy "$failure_policy"} \
+      > "$dir/webhooks.yaml"
+  "${kubectl[@]}" apply -f "$dir/webhooks.yaml" >/dev/null
+  if ((backstop)); then
+    "${kubectl[@]}" kustomize "$repo/manifests/overlays/backstop" > "$dir/backstop.yaml"
+    "${kubectl[@]}" apply -f "$dir/backstop.yaml" >/dev/null
+  fi
+
+  if ((webhook)); then
+    # A request that only seiguard answers this way: the legacy pod, refused
+    # by a seiguard webhook (a server-side dry run: nothing is stored).
+    reached() {
+      local answer
+      answer=$("${kubectl[@]}" create --dry-run=server -f "$repo/tests/cluster/probe-pod.yaml" 2>&1 || true)
+      [[ "$answer" =~ admission\ webhook\ \"[a-z]+\.seiguard\.sei\.io\"\ denied\ the\ request ]]
+    }
+    wait_for "a request through the API server to seiguard" 30 reached
+  fi
+  trap - EXIT
+  say "up: API server https://127.0.0.1:$api_port, seiguard $( ((webhook)) && echo "https://127.0.0.1:$webhook_port" || echo "not started (--no-webhook)"), logs in $dir/logs"
+  echo "export KUBECONFIG=$dir/kubeconfig"
+}
+
+# start_webhook POLICY_FILE: seiguard on the ports `up` chose, ready.
+start_webhook() {
+  [[ -x "$seiguard" ]] || die "no seiguard binary at $seiguard (make build)"
+  local webhook_port health_port
+  webhook_port=$(awk '$1 == "webhook" {print $2}' "$dir/ports")
+  health_port=$(awk '$1 == "health" {print $2}' "$dir/ports")
+  start seiguard "$seiguard" serve \
+    --tls-cert-file "$dir/certs/tls.crt" --tls-private-key-file "$dir/certs/tls.key" \
+    --listen-address "127.0.0.1:$webhook_port" --public-listen-address "127.0.0.1:$health_port" \
+    --policy-file "$1" --log-format json --shutdown-delay 0s --shutdown-timeout 5s \
+    --tls-reload-interval 1s
+  wait_for seiguard 20 curl -fsS "http://127.0.0.1:$health_port/readyz"
+}
+
+# stop_named NAME: stops the recorded processes of that name and forgets them.
+stop_named() {
+  local name pid keep=()
+  while read -r name pid; do
+    if [[ "$name" == "$1" ]]; then stop_pids "$pid"; else keep+=("$name $pid"); fi
+  done < "$dir/pids"
+  printf '%s\n' "${keep[@]}" > "$dir/pids"
+}
+
+cmd_webhook() {
+  [[ $# -ge 2 ]] || usage
+  dir=$1
+  [[ -f "$dir/pids" && -f "$dir/ports" ]] || die "$dir holds no cluster made by scripts/cluster.sh up"
+  dir=$(cd "$dir" && pwd)
+  local action=$2 policy_file=$repo/manifests/base/policy.yaml
+  shift 2
+  while [[ $# -gt 0 ]]; do
+    case "$1" in
+      --policy-file) [[ $# -ge 2 ]] || die "--policy-file takes a file"; policy_file=$2; shift ;;
+      --policy-file=*) policy_file=${1#*=} ;;
+      *) die "unknown option $1" ;;
+    esac
+    shift
+  done
+  case "$action" in
+    stop) stop_named seiguard ;;
+    start) stop_named seiguard; [[ -f "$policy_file" ]] || die "no policy file $policy_file"; start_webhook "$policy_file" ;;
+    *) usage ;;
+  esac
+}
+
+# stop_pids PID...: TERM, up to 10 s each, then KILL.
+stop_pids() {
+  local pid
+  for pid in "$@"; do kill -TERM "$pid" 2>/dev/null || true; done
+  local deadline=$((SECONDS + 10))
+  for pid in "$@"; do
+    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+}
+
+# Stops every recorded process, newest first.
+stop_all() {
+  [[ -f "$dir/pids" ]] || return 0
+  local pids
+  pids=$(tac "$dir/pids" | awk 'NF == 2 {print $2}')
+  # shellcheck disable=SC2086
+  stop_pids $pids
+}
+
+cmd_down() {
+  [[ $# -eq 1 ]] || usage
+  dir=$1
+  [[ -d "$dir" ]] || { say "$dir: nothing to stop"; return 0; }
+  [[ -f "$dir/pids" ]] || die "$dir has no pids file: not a directory made by scripts/cluster.sh up"
+  stop_all
+  rm -rf "$dir"
+}
+
+case "${1:-}" in
+  build) shift; [[ $# -eq 0 ]] || usage; cmd_build ;;
+  up) shift; cmd_up "$@" ;;
+  down) shift; cmd_down "$@" ;;
+  webhook) shift; cmd_webhook "$@" ;;
+  -h|--help|help) usage ;;
+  *) usage ;;
+esac

@@ -1,0 +1,122 @@
+"""A real control plane for the end-to-end tests: scripts/cluster.sh up/down.
+
+`Cluster(*options)` starts etcd, kube-apiserver, kube-controller-manager and
+seiguard (scripts/cluster.sh up, options as that takes them) with its state in
+a fresh temporary directory, and `down()` stops every process by pid. down is
+also registered with atexit and on SIGTERM, so a failing or interrupted test
+leaves nothing running. The binaries come from CLUSTER_BIN (default
+build/cluster/bin; `scripts/cluster.sh build` makes them).
+"""
+import atexit
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+from seiguard_e2e import BINARY, SOURCE
+
+CLUSTER_SH = os.path.join(SOURCE, "scripts", "cluster.sh")
+CLUSTER_BIN = os.environ.get("CLUSTER_BIN", os.path.join(SOURCE, "build", "cluster", "bin"))
+KUBECTL = os.path.join(CLUSTER_BIN, "kubectl")
+
+_live = []
+
+
+def _down_all(*_):
+    for c in list(_live):
+        c.down()
+
+
+atexit.register(_down_all)
+
+
+def _on_term(signum, frame):
+    _down_all()
+    sys.exit(128 + signum)
+
+
+signal.signal(signal.SIGTERM, _on_term)
+
+DENIED = re.compile(r'admission webhook "([a-z.]+)" denied the request')
+RULE_LINE = re.compile(r"^(?:Warning: )?\[([a-z-]+)\] ", re.M)
+
+
+class Cluster:
+    def __init__(self, *options):
+        self.dir = tempfile.mkdtemp(prefix="seiguard-cluster-")
+        self.env = dict(os.environ, SEIGUARD=BINARY, CLUSTER_BIN=CLUSTER_BIN)
+        _live.append(self)
+        p = subprocess.run(["bash", CLUSTER_SH, "up", self.dir, *options], env=self.env,
+                           capture_output=True, text=True, timeout=240)
+        if p.returncode != 0:
+            logs = self.logs()
+            self.down()
+            raise RuntimeError(f"cluster.sh up {' '.join(options)} failed ({p.returncode}):\n{p.stderr}\n{logs}")
+        self.up_output = p.stdout
+        self.kubeconfig = os.path.join(self.dir, "kubeconfig")
+        with open(os.path.join(self.dir, "ports")) as f:
+            self.ports = dict(line.split() for line in f)
+
+    def logs(self, tail=40):
+        out = []
+        logdir = os.path.join(self.dir, "logs")
+        for name in sorted(os.listdir(logdir)) if os.path.isdir(logdir) else []:
+            with open(os.path.join(logdir, name), errors="replace") as f:
+                lines = f.readlines()[-tail:]
+            out.append(f"--- {name}\n" + "".join(lines))
+        return "\n".join(out)
+
+    def down(self):
+        if self in _live:
+            _live.remove(self)
+            subprocess.run(["bash", CLUSTER_SH, "down", self.dir], env=self.env, capture_output=True, timeout=60)
+
+    def kubectl(self, *args, input=None, timeout=60):
+        """Runs the real kubectl against this cluster: (exit code, stdout, stderr)."""
+        p = subprocess.run([KUBECTL, "--kubeconfig", self.kubeconfig, *args], capture_output=True, text=True,
+                           input=json.dumps(input) if isinstance(input, (dict, list)) else input, timeout=timeout)
+        return p.returncode, p.stdout, p.stderr
+
+    def ok(self, *args, input=None):
+        code, out, err = self.kubectl(*args, input=input)
+        if code != 0:
+            raise AssertionError(f"kubectl {' '.join(args)} failed: {err}")
+        return out
+
+    def get(self, kind, name, namespace):
+        return json.loads(self.ok("-n", namespace, "get", kind, name, "-o", "json"))
+
+    def wait_for_webhook(self, seconds=30):
+        """Waits until the API server calls seiguard again (after the
+        configurations were re-registered): the probe pod is denied."""
+        deadline = time.monotonic() + seconds
+        probe = os.path.join(SOURCE, "tests", "cluster", "probe-pod.yaml")
+        while time.monotonic() < deadline:
+            code, _, err = self.kubectl("create", "--dry-run=server", "-f", probe)
+            if code != 0 and DENIED.search(err):
+                return
+            time.sleep(0.2)
+        raise AssertionError("the API server did not call seiguard again within %ds" % seconds)
+
+    def webhook(self, action, *options):
+        """scripts/cluster.sh webhook DIR start|stop [--policy-file F]."""
+        p = subprocess.run(["bash", CLUSTER_SH, "webhook", self.dir, action, *options], env=self.env,
+                           capture_output=True, text=True, timeout=60)
+        if p.returncode != 0:
+            raise AssertionError(f"cluster.sh webhook {action} failed: {p.stderr}")
+
+
+def verdict(code, stderr):
+    """What the API server answered: ("allowed", warn rules) or ("denied", deny
+    rules) from a seiguard webhook, else ("error", stderr)."""
+    warned = {m.group(1) for m in re.finditer(r"^Warning: \[([a-z-]+)\] ", stderr, re.M)}
+    if code == 0:
+        return "allowed", warned
+    if DENIED.search(stderr):
+        body = stderr[DENIED.search(stderr).end():]
+        return "denied", set(re.findall(r"\[([a-z-]+)\] ", body))
+    return "error", stderr
