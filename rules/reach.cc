@@ -47,10 +47,12 @@ std::vector<const NetworkPolicy*> Isolating(const NetworkContext& net, const Pod
 }  // namespace
 
 Listener ProxyListener(const Policy& p) {
-  return {p.proxy_port, p.proxy_port_name, p.ProxyAudience(), "narrow the rule to the controller's pods"};
+  return {p.proxy_port, p.proxy_port_name, p.ProxyAudience(),
+          "narrow who reaches :" + std::to_string(p.proxy_port) + " to the controller's pods"};
 }
 Listener PublicListener(const Policy& p) {
-  return {p.public_port, p.public_port_name, p.PublicAudience(), "narrow the rule to monitoring and the nodes"};
+  return {p.public_port, p.public_port_name, p.PublicAudience(),
+          "narrow who reaches :" + std::to_string(p.public_port) + " to monitoring and the nodes"};
 }
 
 PodTarget TargetOf(const Object& obj) {

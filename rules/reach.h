@@ -20,7 +20,7 @@ struct Listener {
   int64_t port = 0;
   std::string_view port_name;  // its name in SeiNode pods
   Audience audience;           // who may reach it
-  std::string_view fix;        // short: a warning keeps it whole
+  std::string fix;             // short, and names the port: a warning keeps it whole
 };
 
 Listener ProxyListener(const Policy& policy);   // :8443, the controller
