@@ -12,7 +12,7 @@ CERTS ?= certs/dev
 PORT ?= 9443
 PUBLIC_PORT ?= 8080
 
-.PHONY: image image-test setup build test test-deps generate build-sanitized test-sanitized fuzz soak run review bench clean
+.PHONY: image image-test setup build test test-deps cluster-bin cluster generate build-sanitized test-sanitized fuzz soak run review bench clean
 
 # Debian packages: the test set of scripts/setup.sh (a superset of the build
 # set; the image's build stage installs only that one).
@@ -27,7 +27,13 @@ build: setup
 test-deps: setup
 	@test -d tests/vap/node_modules/@bufbuild/cel || npm ci --prefix tests/vap --no-audit --no-fund --loglevel=error
 
-test: build test-deps
+# The control plane of the cluster tests (etcd, kube-apiserver,
+# kube-controller-manager, kubectl), built once from tests/cluster's pinned
+# modules into $(BUILD)/cluster/bin: about 8 minutes on 2 cores the first time.
+cluster-bin:
+	@CLUSTER_BIN=$(CURDIR)/$(BUILD)/cluster/bin ./scripts/cluster.sh build
+
+test: build test-deps cluster-bin
 	@cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 	@$(MAKE) --no-print-directory test-sanitized
 	@$(MAKE) --no-print-directory fuzz
@@ -41,7 +47,7 @@ build-sanitized: setup
 	@cmake --build $(ASAN_BUILD) -j$(JOBS)
 
 test-sanitized: build-sanitized
-	@cd $(ASAN_BUILD) && ctest --output-on-failure -j$(JOBS) -E '^(e2e_soak|memcheck)$$'
+	@cd $(ASAN_BUILD) && ctest --output-on-failure -j$(JOBS) -E '^(e2e_soak|memcheck|e2e_cluster_.*)$$'
 
 # A short run of every fuzz target (FUZZ_SECONDS each), crashers replayed first.
 FUZZ_SECONDS ?= 20
@@ -61,6 +67,15 @@ run: build
 	@exec ./$(BUILD)/seiguard serve --tls-cert-file $(CERTS)/tls.crt --tls-private-key-file $(CERTS)/tls.key \
 	  --listen-address 127.0.0.1:$(PORT) --public-listen-address 127.0.0.1:$(PUBLIC_PORT) \
 	  --log-format text --shutdown-delay 0s --shutdown-timeout 5s
+
+# A local control plane with seiguard registered, like `make run`: prints the
+# KUBECONFIG line, then waits; Ctrl-C tears it all down (scripts/cluster.sh).
+CLUSTER_DIR ?= $(BUILD)/cluster/state
+cluster: build cluster-bin
+	@./scripts/cluster.sh down $(CLUSTER_DIR) >/dev/null 2>&1 || true
+	@./scripts/cluster.sh up $(CLUSTER_DIR) $(CLUSTER_FLAGS)
+	@echo "cluster: Ctrl-C stops it" >&2
+	@trap './scripts/cluster.sh down $(CLUSTER_DIR); exit 0' INT TERM; while sleep 3600; do :; done
 
 # Regenerates what is derived from the rule catalog: the README's rule table
 # and policy example, the base and audit policies, and the VAP backstop

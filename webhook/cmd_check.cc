@@ -88,7 +88,8 @@ Runner SetupCheck(CLI::App& app) {
   auto opt = std::make_shared<CheckOptions>();
   CLI::App* cmd = app.add_subcommand(
       "check",
-      "Check manifests with the webhook's rules, as /validate judges a CREATE of each object.\n"
+      "Check manifests with the webhooks' rules, as the API server admits a CREATE of each object\n"
+      "(a Pod: /mutate, then /validate on the patched pod; other kinds: /validate).\n"
       "PATH: files, directories (recursive: *.yaml, *.yml, *.json) or - for stdin. YAML\n"
       "streams, kind: List (kubectl get -o yaml|json) and JSON are read as kubectl\n"
       "reads them (YAML 1.1: yes is true, 0755 is 493, merge keys apply); seiguard read\n"
