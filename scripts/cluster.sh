@@ -21,7 +21,7 @@
 # the Go version changes. `up` runs etcd, kube-apiserver (RBAC, the default
 # admission plugins) and kube-controller-manager (the namespace, service
 # account, garbage collector, StatefulSet, ReplicaSet, Deployment, Job and
-# CronJob controllers); no scheduler and no kubelet, so pods stay Pending. It
+# CronJob controllers, and the one that type-checks ValidatingAdmissionPolicies); no scheduler and no kubelet, so pods stay Pending. It
 # starts `seiguard serve` ($SEIGUARD, default build/seiguard) with certificates
 # made by certs/gen-certs.sh and registers the webhook configurations rendered
 # from manifests/base by `kubectl kustomize`, with only clientConfig changed (a
@@ -227,7 +227,7 @@ cmd_up() {
     --kubeconfig "$dir/kubeconfig" \
     --bind-address 127.0.0.1 --secure-port "$kcm_port" \
     --leader-elect=false \
-    --controllers namespace-controller,serviceaccount-controller,serviceaccount-token-controller,garbage-collector-controller,statefulset-controller,replicaset-controller,deployment-controller,job-controller,cronjob-controller \
+    --controllers namespace-controller,serviceaccount-controller,serviceaccount-token-controller,garbage-collector-controller,statefulset-controller,replicaset-controller,deployment-controller,job-controller,cronjob-controller,validatingadmissionpolicy-status-controller \
     --service-account-private-key-file "$dir/pki/sa.key" --root-ca-file "$dir/pki/ca.crt" \
     --concurrent-gc-syncs 2 --profiling=false
   # Pods need their namespace's default ServiceAccount (the ServiceAccount
