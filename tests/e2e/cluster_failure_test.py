@@ -18,11 +18,13 @@ import json
 import os
 import re
 import socket
+import subprocess
+import tempfile
 import threading
 import time
 import unittest
 
-from cluster_harness import Cluster
+from cluster_harness import CLUSTER_SH, Cluster
 from cluster_admission_test import pod_of
 from seiguard_e2e import FIXTURES, audit_findings, fixture, rule_cases, run
 
@@ -97,6 +99,38 @@ class ShippedPoliciesWithNoServer(unittest.TestCase):
         # validating one (Fail) refused after its own.
         self.assertGreaterEqual(took, timeout)
         self.assertEqual(self.c.ok("-n", "slow", "get", "pods", "-o", "name"), "")
+
+
+def processes_in(directory):
+    """Pids of running processes whose command line names `directory`."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if directory.encode() in f.read():
+                    found.append(int(pid))
+        except OSError:
+            pass
+    return found
+
+
+class UpAndDown(unittest.TestCase):
+    def test_down_stops_every_process_up_started_and_removes_its_directory(self):
+        c = Cluster("--no-webhook")
+        self.assertGreaterEqual(len(processes_in(c.dir)), 3)  # etcd, kube-apiserver, kube-controller-manager
+        c.down()
+        self.assertEqual(processes_in(c.dir), [])
+        self.assertFalse(os.path.exists(c.dir))
+
+    def test_bad_options_are_refused_before_anything_starts(self):
+        d = tempfile.mkdtemp()
+        for options, message in ((["--failure-policy", "Sometimes"], "--failure-policy takes Ignore or Fail"),
+                                 (["--frobnicate"], "unknown option --frobnicate"),
+                                 (["--policy-file", "/nonexistent"], "no policy file /nonexistent")):
+            p = subprocess.run(["bash", CLUSTER_SH, "up", d, *options], capture_output=True, text=True, timeout=30)
+            self.assertEqual(p.returncode, 1, options)
+            self.assertIn(message, p.stderr)
+            self.assertEqual(processes_in(d), [])
 
 
 class BackstopFailOpen(unittest.TestCase):
