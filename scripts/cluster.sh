@@ -37,6 +37,9 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 cluster_bin=${CLUSTER_BIN:-$repo/build/cluster/bin}
 seiguard=${SEIGUARD:-$repo/build/seiguard}
 go_toolchain=go1.26.8   # what tests/cluster/go.mod needs (go 1.26.0) and CI has
+# Debian's Python has PyYAML (scripts/setup.sh test installs python3-yaml).
+python=/usr/bin/python3
+[[ -x "$python" ]] || python=python3
 
 die() { echo "cluster: $*" >&2; exit 1; }
 say() { echo "cluster: $*" >&2; }
@@ -90,7 +93,7 @@ cmd_build() {
 
 # Free loopback TCP ports, N of them.
 free_ports() {
-  python3 - "$1" <<'PY'
+  "$python" - "$1" <<'PY'
 import socket, sys
 socks = []
 for _ in range(int(sys.argv[1])):
@@ -239,7 +242,7 @@ cmd_up() {
   if ((webhook)); then start_webhook "$policy_file"; fi
 
   "${kubectl[@]}" kustomize "$repo/manifests/base" |
-    python3 "$repo/tests/cluster/local_webhooks.py" --url "https://127.0.0.1:$webhook_port" \
+    "$python" "$repo/tests/cluster/local_webhooks.py" --url "https://127.0.0.1:$webhook_port" \
       --ca-bundle "$(cat "$dir/certs/ca-bundle.b64")" ${failure_policy:+--failure-policy "$failure_policy"} \
       > "$dir/webhooks.yaml"
   "${kubectl[@]}" apply -f "$dir/webhooks.yaml" >/dev/null
