@@ -10,13 +10,16 @@ It starts its own control plane (scripts/cluster.sh up --no-webhook), times
 `POST /api/v1/namespaces/bench-*/pods` of the split-listener pod (in scope, so
 both webhooks judge it: /mutate, then /validate) on keep-alive HTTPS
 connections with the admin client certificate, serially and from 8 clients at
-once, and prints p50 and p99 per setup and seiguard's added latency. Every
+once, and prints p50 and p99 per setup, seiguard's added latency, and the
+API server's own mean time per webhook call
+(apiserver_admission_webhook_admission_duration_seconds). Every
 process it starts is stopped by pid at the end.
 """
 import argparse
 import http.client
 import json
 import os
+import re
 import ssl
 import statistics
 import subprocess
@@ -60,11 +63,31 @@ class Client:
         return took
 
 
+def webhook_seconds(cluster):
+    """The API server's own account of its webhook calls:
+    apiserver_admission_webhook_admission_duration_seconds, sum and count per
+    webhook name (admitted calls)."""
+    out = {}
+    for line in cluster.ok("get", "--raw", "/metrics").splitlines():
+        m = re.match(r"apiserver_admission_webhook_admission_duration_seconds_(sum|count)\{(.*)\} (\S+)$", line)
+        if m and 'rejected="false"' in m.group(2):
+            name = re.search(r'name="([^"]+)"', m.group(2)).group(1)
+            out.setdefault(name, {"sum": 0.0, "count": 0.0})[m.group(1)] += float(m.group(3))
+    return out
+
+
 def measure(cluster, namespace, serial, each):
     c = Client(cluster, namespace)
     for _ in range(20):
         c.create()  # warm-up: connections, caches
+    before = webhook_seconds(cluster)
     serial_ms = [c.create() * 1000 for _ in range(serial)]
+    after = webhook_seconds(cluster)
+    per_call = {}
+    for name, v in after.items():
+        n = v["count"] - before.get(name, {}).get("count", 0)
+        if n:
+            per_call[name] = 1000 * (v["sum"] - before.get(name, {}).get("sum", 0)) / n
     results, errors = [], []
 
     def worker():
@@ -85,7 +108,7 @@ def measure(cluster, namespace, serial, each):
     wall = time.perf_counter() - start
     if errors:
         raise RuntimeError(errors[0])
-    return serial_ms, results, len(results) / wall
+    return serial_ms, results, len(results) / wall, per_call
 
 
 def main():
@@ -128,7 +151,7 @@ def main():
         cluster.down()
     print(f"| setup | serial p50 ms | serial p99 ms | 8 clients p50 ms | 8 clients p99 ms | 8 clients creates/s |")
     print("|---|---|---|---|---|---|")
-    for setup, (s, c, rate) in rows.items():
+    for setup, (s, c, rate, _) in rows.items():
         print(f"| {setup} | {statistics.median(s):.2f} | {percentile(s, 99):.2f} | {statistics.median(c):.2f} "
               f"| {percentile(c, 99):.2f} | {rate:.0f} |")
     base, ours, go = rows["no webhook"], rows["seiguard"], rows["Go peer"]
@@ -138,6 +161,9 @@ def main():
             added_go = percentile(go[idx], p) - percentile(base[idx], p)
             ratio = added / added_go if added_go > 0 else float("nan")
             print(f"{label} {name}: seiguard adds {added:.2f} ms, the Go peer {added_go:.2f} ms (ratio {ratio:.2f})")
+    for setup in ("seiguard", "Go peer"):
+        calls = ", ".join(f"{n} {ms:.2f} ms" for n, ms in sorted(rows[setup][3].items()))
+        print(f"{setup}: mean webhook call, serial, as the API server times it: {calls}")
 
 
 if __name__ == "__main__":
