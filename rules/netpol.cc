@@ -125,74 +125,102 @@ std::string LabelSelector::Describe() const {
   return Join(parts);
 }
 
+namespace {
+
+// Four dotted decimal octets, none with a leading zero (Go's netip).
+bool ParseIpv4(std::string_view s, uint8_t* out) {
+  int field = 0, value = 0, digits = 0;
+  for (size_t i = 0; i <= s.size(); ++i) {
+    if (i == s.size() || s[i] == '.') {
+      if (digits == 0 || (i < s.size() && field == 3)) return false;
+      out[field++] = static_cast<uint8_t>(value);
+      value = digits = 0;
+      continue;
+    }
+    if (s[i] < '0' || s[i] > '9' || (digits == 1 && value == 0)) return false;
+    value = value * 10 + (s[i] - '0');
+    if (++digits > 3 || value > 255) return false;
+  }
+  return field == 4;
+}
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Colon-separated groups of one to four hex digits with at most one "::"
+// standing for at least one zero group; the last 32 bits may be written as
+// dotted IPv4. No zone.
+bool ParseIpv6(std::string_view s, uint8_t* out) {
+  int filled = 0, ellipsis = -1;
+  if (s.substr(0, 2) == "::") {
+    ellipsis = 0;
+    s.remove_prefix(2);
+  }
+  while (!s.empty() && filled < 16) {
+    size_t n = 0;
+    unsigned value = 0;
+    while (n < s.size() && HexDigit(s[n]) >= 0 && n < 5) value = value * 16 + HexDigit(s[n++]);
+    if (n == 0 || n > 4) return false;
+    if (n < s.size() && s[n] == '.') {  // trailing dotted IPv4
+      if ((ellipsis < 0 && filled != 12) || filled > 12 || !ParseIpv4(s, out + filled)) return false;
+      filled += 4;
+      s = {};
+      break;
+    }
+    out[filled++] = static_cast<uint8_t>(value >> 8);
+    out[filled++] = static_cast<uint8_t>(value & 0xff);
+    s.remove_prefix(n);
+    if (s.empty()) break;
+    if (s[0] != ':' || s.size() == 1) return false;
+    s.remove_prefix(1);
+    if (s[0] == ':') {
+      if (ellipsis >= 0) return false;
+      ellipsis = filled;
+      s.remove_prefix(1);
+    }
+  }
+  if (!s.empty()) return false;
+  if (filled < 16) {
+    if (ellipsis < 0) return false;
+    int gap = 16 - filled;
+    for (int j = filled - 1; j >= ellipsis; --j) out[j + gap] = out[j];
+    std::fill(out + ellipsis, out + ellipsis + gap, uint8_t{0});
+  } else if (ellipsis >= 0) {
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+// The grammar of Go's netip.ParsePrefix (what the CEL cidr() library and,
+// with StrictIPCIDRValidation, the API server's ipBlock validation accept),
+// less IPv4-mapped IPv6 addresses, which cidr() refuses.
 std::optional<Cidr> Cidr::Parse(std::string_view text) {
-  size_t slash = text.find('/');
+  size_t slash = text.rfind('/');
   if (slash == std::string_view::npos) return std::nullopt;
   std::string_view ip = text.substr(0, slash), bits = text.substr(slash + 1);
   Cidr out;
-  if (bits.empty() || bits.size() > 3) return std::nullopt;
+  if (bits.empty() || bits.size() > 3 || (bits.size() > 1 && bits[0] == '0')) return std::nullopt;
   for (char c : bits) {
     if (c < '0' || c > '9') return std::nullopt;
     out.bits = out.bits * 10 + (c - '0');
   }
-  if (ip.find(':') == std::string_view::npos) {  // IPv4: four decimal octets
-    size_t start = 0;
-    for (int i = 0; i < 4; ++i) {
-      size_t end = i < 3 ? ip.find('.', start) : ip.size();
-      if (end == std::string_view::npos || end == start || end - start > 3) return std::nullopt;
-      int octet = 0;
-      for (char c : ip.substr(start, end - start)) {
-        if (c < '0' || c > '9') return std::nullopt;
-        octet = octet * 10 + (c - '0');
-      }
-      if (octet > 255) return std::nullopt;
-      out.address.push_back(static_cast<uint8_t>(octet));
-      start = end + 1;
-    }
-    if (start != ip.size() + 1 || out.bits > 32) return std::nullopt;
+  size_t family = ip.find_first_of(".:");
+  if (family == std::string_view::npos) return std::nullopt;
+  if (ip[family] == '.') {
+    out.address.resize(4);
+    if (!ParseIpv4(ip, out.address.data()) || out.bits > 32) return std::nullopt;
     return out;
   }
-  // IPv6: groups of up to four hex digits, at most one "::".
-  std::vector<uint16_t> head, tail;
-  bool compressed = false;
-  std::vector<uint16_t>* groups = &head;
-  size_t i = 0;
-  if (ip.substr(0, 2) == "::") {
-    compressed = true;
-    groups = &tail;
-    i = 2;
-  }
-  while (i < ip.size()) {
-    size_t end = ip.find(':', i);
-    if (end == std::string_view::npos) end = ip.size();
-    std::string_view g = ip.substr(i, end - i);
-    if (g.empty() || g.size() > 4) return std::nullopt;
-    uint16_t value = 0;
-    for (char c : g) {
-      int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-      if (d < 0) return std::nullopt;
-      value = static_cast<uint16_t>(value * 16 + d);
-    }
-    groups->push_back(value);
-    if (end == ip.size()) break;
-    if (ip.substr(end, 2) == "::") {
-      if (compressed) return std::nullopt;
-      compressed = true;
-      groups = &tail;
-      i = end + 2;
-    } else {
-      i = end + 1;
-      if (i == ip.size()) return std::nullopt;
-    }
-  }
-  size_t total = head.size() + tail.size();
-  if (total > 8 || (!compressed && total != 8) || (compressed && total == 8) || out.bits > 128) return std::nullopt;
-  head.resize(8 - tail.size(), 0);
-  head.insert(head.end(), tail.begin(), tail.end());
-  for (uint16_t g : head) {
-    out.address.push_back(static_cast<uint8_t>(g >> 8));
-    out.address.push_back(static_cast<uint8_t>(g & 0xff));
-  }
+  out.address.resize(16);
+  if (!ParseIpv6(ip, out.address.data()) || out.bits > 128) return std::nullopt;
+  static constexpr uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  if (std::equal(kMapped, kMapped + 12, out.address.begin())) return std::nullopt;
   return out;
 }
 

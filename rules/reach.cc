@@ -164,40 +164,17 @@ std::string PodsWithin(const std::string& p, const Labels& required) {
   return out + ")";
 }
 
-// Octet values lo..hi as a regular expression.
-std::string OctetRange(int lo, int hi) {
-  std::string out = "(";
-  for (int v = lo; v <= hi; ++v) out += (v == lo ? "" : "|") + std::to_string(v);
-  return out + ")";
-}
-
-// A CIDR string that lies within IPv4 prefix `c` ("10.0.0.0/16" matches
-// "10.0.4.0/24", not "10.1.0.0/24" or "10.0.0.0/8").
-std::string Ipv4Within(const Cidr& c) {
-  std::string re = "^";
-  for (int i = 0; i < 4; ++i) {
-    int bits = std::max(0, std::min(8, c.bits - 8 * i));
-    int mask = bits == 0 ? 0 : (0xff << (8 - bits)) & 0xff;
-    int lo = c.address[i] & mask, hi = lo | (~mask & 0xff);
-    re += (i == 0 ? "" : "\\.") + OctetRange(lo, hi);
-  }
-  std::vector<std::string> lengths;
-  for (int b = c.bits; b <= 32; ++b) lengths.push_back(std::to_string(b));
-  std::string alt;
-  for (const std::string& l : lengths) alt += (alt.empty() ? "" : "|") + l;
-  return re + "/(" + alt + ")$";
-}
-
+// A CIDR string that lies within one of `allowed`, through the Kubernetes
+// CEL network library: cidr(a).containsCIDR(c) is Go's Overlaps plus a
+// prefix no shorter than a's, false across families, exactly Cidr::Contains.
+// isCIDR guards the call (ipBlock.cidr may be unparsable, as in Cidr::Parse).
 std::string BlockWithin(const std::string& cidr, const std::vector<std::string>& allowed) {
   std::string out;
   for (const std::string& a : allowed) {
-    std::optional<Cidr> c = Cidr::Parse(a);
-    if (!c) continue;
-    std::string term = c->address.size() == 4 ? cidr + ".matches(" + cel::Str(Ipv4Within(*c)) + ")"
-                                              : cidr + " == " + cel::Str(a);  // IPv6: that prefix itself
-    out += (out.empty() ? "" : " || ") + term;
+    if (!Cidr::Parse(a)) continue;
+    out += (out.empty() ? "" : " || ") + std::string("cidr(") + cel::Str(a) + ").containsCIDR(" + cidr + ")";
   }
-  return out.empty() ? "false" : "(" + out + ")";
+  return out.empty() ? "false" : "(isCIDR(" + cidr + ") && (" + out + "))";
 }
 
 }  // namespace

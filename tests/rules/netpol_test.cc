@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <initializer_list>
+#include <optional>
 #include <string>
 
 #include "rules/decode.h"
@@ -186,6 +188,72 @@ TEST(NetpolCidr, ParsesAndContains) {
   EXPECT_TRUE(v6->Contains(*v6b));
   EXPECT_TRUE(any->Contains(*v6));
   EXPECT_FALSE(any->Contains(*a)) << "families never contain each other";
+}
+
+// What Go's netip.ParsePrefix accepts, less IPv4-mapped IPv6: the grammar of
+// the CEL cidr() library the backstop uses (k8s.io/apiserver
+// pkg/cel/library/cidr.go parseCIDR) and, with StrictIPCIDRValidation (beta,
+// on by default since 1.36), of the API server's ipBlock validation. Each
+// verdict below was printed by Go 1.26's netip on this machine.
+TEST(NetpolCidr, GrammarIsGoNetipParsePrefix) {
+  struct Row {
+    bool ok;
+    const char* text;
+  };
+  for (const Row& r : std::initializer_list<Row>{
+      {true, "10.0.0.0/8"},
+      {false, "010.0.0.0/8"},
+      {false, "10.0.0.0/08"},
+      {true, "10.0.0.0/0"},
+      {true, "10.0.0.1/16"},
+      {false, "10.0.0.0/+8"},
+      {false, "10.00.0.0/8"},
+      {false, "1.2.3/8"},
+      {false, "1.2.3.4.5/8"},
+      {false, "1.2.3.4/33"},
+      {true, "::/0"},
+      {false, "::/00"},
+      {true, "FD00::/8"},
+      {false, "fd00::1:2:3:4:5:6:7/64"},
+      {true, "1:2:3:4:5:6:7:8/64"},
+      {true, "1:2:3:4:5:6:7::/64"},
+      {false, "1:2:3:4:5:6:7:8::/64"},
+      {true, "::1.2.3.4/128"},
+      {false, "::ffff:1.2.3.4/128"},
+      {false, "::ffff:102:304/128"},
+      {false, "0:0:0:0:0:ffff:0:0/96"},
+      {true, "::fffe:1.2.3.4/128"},
+      {true, "1:2:3:4:5:6:1.2.3.4/128"},
+      {false, "1:2:3:4:5:1.2.3.4/128"},
+      {false, "1:2:3:4:5:6:7:1.2.3.4/128"},
+      {true, "1::1.2.3.4/128"},
+      {false, "1::01.2.3.4/128"},
+      {false, "::1.2.3.4:5/128"},
+      {false, "fe80::1%eth0/64"},
+      {false, "12345::/16"},
+      {true, "00fd::/8"},
+      {false, "1:::2/64"},
+      {false, ":1::/64"},
+      {false, "1:/64"},
+      {false, "::1:/64"},
+      {false, "10.0.0.0/8/8"},
+      {false, "1.2.3.4:5/8"},
+      {true, "::1:2:3:4:5:6:7/64"},
+      {false, "::1:2:3:4:5:6:7:8/64"},
+      {false, "1:2::3:4:5:6:7:8/64"},
+      {false, "::1.2.3/128"},
+      {false, " 10.0.0.0/8"},
+      {false, "10.0.0.0/8 "},
+       }) {
+    EXPECT_EQ(Cidr::Parse(r.text).has_value(), r.ok) << r.text;
+  }
+  std::optional<Cidr> tail = Cidr::Parse("::1.2.3.0/120"), host = Cidr::Parse("::102:304/128");
+  ASSERT_TRUE(tail && host);
+  EXPECT_TRUE(tail->Contains(*host)) << "a dotted IPv4 tail is the last 32 bits";
+  std::optional<Cidr> mid = Cidr::Parse("1:2:3:4:5:6:7::/112"), in = Cidr::Parse("1:2:3:4:5:6:7:ffff/128");
+  ASSERT_TRUE(mid && in);
+  EXPECT_TRUE(mid->Contains(*in));
+  EXPECT_FALSE(Cidr::Parse("1:2:3:4:5:6:8::/112")->Contains(*in));
 }
 
 // ref, NetworkPolicyPort: "protocol ... If not specified, this field defaults

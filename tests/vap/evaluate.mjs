@@ -16,9 +16,92 @@
 // here too. Variables are evaluated eagerly (the apiserver evaluates them
 // lazily): an expression that errors anywhere is reported, never hidden.
 import { readFileSync } from "node:fs";
-import { celEnv, isCelError, parse, plan } from "@bufbuild/cel";
+import { CelScalar, celEnv, celError, celFunc, celMethod, isCelError, parse, plan } from "@bufbuild/cel";
 
-const env = celEnv();
+// The part of the Kubernetes CEL network library (k8s.io/apiserver
+// pkg/cel/library/cidr.go) the backstop calls: isCIDR, cidr and
+// containsCIDR. A CIDR value is held as its (valid) text. Parsing is
+// Go's netip.ParsePrefix less IPv4-mapped IPv6, as in rules/netpol.cc.
+function parseIpv4(s) {
+  const parts = s.split(".");
+  if (parts.length !== 4) return null;
+  const out = [];
+  for (const p of parts) {
+    if (!/^(0|[1-9][0-9]{0,2})$/.test(p) || Number(p) > 255) return null;
+    out.push(Number(p));
+  }
+  return out;
+}
+
+function parseIpv6(s) {
+  let head = s, tail = "";
+  const ellipsis = s.indexOf("::");
+  if (ellipsis >= 0) {
+    head = s.slice(0, ellipsis);
+    tail = s.slice(ellipsis + 2);
+    if (tail.includes("::")) return null;
+  }
+  const groups = (text, last) => {
+    if (text === "") return [];
+    const out = [];
+    const fields = text.split(":");
+    for (let i = 0; i < fields.length; i++) {
+      const f = fields[i];
+      if (last && i === fields.length - 1 && f.includes(".")) {
+        const v4 = parseIpv4(f);
+        if (v4 === null) return null;
+        out.push(v4[0], v4[1], v4[2], v4[3]);
+      } else {
+        if (!/^[0-9a-fA-F]{1,4}$/.test(f)) return null;
+        const v = parseInt(f, 16);
+        out.push(v >> 8, v & 0xff);
+      }
+    }
+    return out;
+  };
+  const h = groups(head, ellipsis < 0), t = groups(tail, true);
+  if (h === null || t === null) return null;
+  if (ellipsis < 0) return h.length === 16 ? h : null;
+  if (h.length + t.length > 14) return null;  // "::" stands for at least one zero group
+  return [...h, ...new Array(16 - h.length - t.length).fill(0), ...t];
+}
+
+function parseCidr(text) {
+  const slash = text.lastIndexOf("/");
+  if (slash < 0) return null;
+  const ip = text.slice(0, slash), bits = text.slice(slash + 1);
+  if (!/^(0|[1-9][0-9]{0,2})$/.test(bits)) return null;
+  const family = ip.search(/[.:]/);
+  if (family < 0) return null;
+  const address = ip[family] === "." ? parseIpv4(ip) : parseIpv6(ip);
+  if (address === null || Number(bits) > address.length * 8) return null;
+  if (address.length === 16 && address.slice(0, 12).join() === "0,0,0,0,0,0,0,0,0,0,255,255") return null;
+  return { address, bits: Number(bits) };
+}
+
+function containsCidr(outer, inner) {
+  const a = parseCidr(outer), b = parseCidr(inner);
+  if (a === null || b === null) return celError(`network address parse error: ${a === null ? outer : inner}`);
+  if (a.address.length !== b.address.length || b.bits < a.bits) return false;
+  for (let i = 0; i < a.bits; i++) {
+    const mask = 0x80 >> (i % 8);
+    if ((a.address[i >> 3] & mask) !== (b.address[i >> 3] & mask)) return false;
+  }
+  return true;
+}
+
+const network = [
+  celFunc("isCIDR", [CelScalar.STRING], CelScalar.BOOL, (s) => parseCidr(s) !== null),
+  celFunc("cidr", [CelScalar.STRING], CelScalar.STRING, (s) => {
+    const c = parseCidr(s);
+    return c === null ? celError(`network address parse error: ${s}`) : s;
+  }),
+  celMethod("containsCIDR", CelScalar.STRING, [CelScalar.STRING], CelScalar.BOOL, function (other) {
+    return containsCidr(this, other);
+  }),
+];
+
+const env = celEnv({ funcs: network });
 const plans = new Map();
 
 function compile(expression) {
