@@ -127,21 +127,29 @@ std::string LabelSelector::Describe() const {
 
 namespace {
 
-// Four dotted decimal octets, none with a leading zero (Go's netip).
-bool ParseIpv4(std::string_view s, uint8_t* out) {
-  int field = 0, value = 0, digits = 0;
-  for (size_t i = 0; i <= s.size(); ++i) {
-    if (i == s.size() || s[i] == '.') {
-      if (digits == 0 || (i < s.size() && field == 3)) return false;
-      out[field++] = static_cast<uint8_t>(value);
-      value = digits = 0;
-      continue;
-    }
-    if (s[i] < '0' || s[i] > '9' || (digits == 1 && value == 0)) return false;
-    value = value * 10 + (s[i] - '0');
-    if (++digits > 3 || value > 255) return false;
+// One to three decimal digits without a leading zero ("0" itself is fine), as
+// Go's netip writes octets and prefix lengths; -1 otherwise.
+int Decimal(std::string_view s) {
+  if (s.empty() || s.size() > 3 || (s.size() > 1 && s[0] == '0')) return -1;
+  int value = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return -1;
+    value = value * 10 + (c - '0');
   }
-  return field == 4;
+  return value;
+}
+
+// Four dotted decimal octets.
+bool ParseIpv4(std::string_view s, uint8_t* out) {
+  for (int field = 0; field < 4; ++field) {
+    size_t end = field < 3 ? s.find('.') : s.size();
+    if (end == std::string_view::npos) return false;
+    int octet = Decimal(s.substr(0, end));
+    if (octet < 0 || octet > 255) return false;
+    out[field] = static_cast<uint8_t>(octet);
+    s.remove_prefix(field < 3 ? end + 1 : end);
+  }
+  return true;
 }
 
 int HexDigit(char c) {
@@ -163,8 +171,11 @@ bool ParseIpv6(std::string_view s, uint8_t* out) {
   while (!s.empty() && filled < 16) {
     size_t n = 0;
     unsigned value = 0;
-    while (n < s.size() && HexDigit(s[n]) >= 0 && n < 5) value = value * 16 + HexDigit(s[n++]);
-    if (n == 0 || n > 4) return false;
+    for (int d; n < s.size() && (d = HexDigit(s[n])) >= 0; ++n) {
+      if (n == 4) return false;  // five hex digits
+      value = value * 16 + static_cast<unsigned>(d);
+    }
+    if (n == 0) return false;
     if (n < s.size() && s[n] == '.') {  // trailing dotted IPv4
       if ((ellipsis < 0 && filled != 12) || filled > 12 || !ParseIpv4(s, out + filled)) return false;
       filled += 4;
@@ -205,11 +216,8 @@ std::optional<Cidr> Cidr::Parse(std::string_view text) {
   if (slash == std::string_view::npos) return std::nullopt;
   std::string_view ip = text.substr(0, slash), bits = text.substr(slash + 1);
   Cidr out;
-  if (bits.empty() || bits.size() > 3 || (bits.size() > 1 && bits[0] == '0')) return std::nullopt;
-  for (char c : bits) {
-    if (c < '0' || c > '9') return std::nullopt;
-    out.bits = out.bits * 10 + (c - '0');
-  }
+  out.bits = Decimal(bits);
+  if (out.bits < 0) return std::nullopt;
   size_t family = ip.find_first_of(".:");
   if (family == std::string_view::npos) return std::nullopt;
   if (ip[family] == '.') {
