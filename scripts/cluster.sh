@@ -27,7 +27,8 @@
 # from manifests/base by `kubectl kustomize`, with only clientConfig changed (a
 # url on 127.0.0.1 and the caBundle). It exits 0 once a request through the API
 # server has reached seiguard (with --no-webhook: once the configurations are
-# registered), and prints `export KUBECONFIG=DIR/kubeconfig` last.
+# registered) and, with --backstop, once requests show both backstop policies
+# in force; it prints `export KUBECONFIG=DIR/kubeconfig` last.
 #
 # Every process is recorded in DIR/pids; `down` stops them by pid (TERM, then
 # KILL) and removes DIR. Logs are in DIR/logs.
@@ -246,10 +247,6 @@ cmd_up() {
       --ca-bundle "$(cat "$dir/certs/ca-bundle.b64")" ${failure_policy:+--failure-policy "$failure_policy"} \
       > "$dir/webhooks.yaml"
   "${kubectl[@]}" apply -f "$dir/webhooks.yaml" >/dev/null
-  if ((backstop)); then
-    "${kubectl[@]}" kustomize "$repo/manifests/overlays/backstop" > "$dir/backstop.yaml"
-    "${kubectl[@]}" apply -f "$dir/backstop.yaml" >/dev/null
-  fi
 
   if ((webhook)); then
     # A request that only seiguard answers this way: the legacy pod, refused
@@ -261,9 +258,31 @@ cmd_up() {
     }
     wait_for "a request through the API server to seiguard" 30 reached
   fi
+  # The backstop comes after that proof: once in force, its deny policy
+  # refuses the probe pod before the validating webhook is called.
+  if ((backstop)); then apply_backstop; fi
   trap - EXIT
   say "up: API server https://127.0.0.1:$api_port, seiguard $( ((webhook)) && echo "https://127.0.0.1:$webhook_port" || echo "not started (--no-webhook)"), logs in $dir/logs"
   echo "export KUBECONFIG=$dir/kubeconfig"
+}
+
+# apply_backstop: applies manifests/overlays/backstop and returns once both
+# policies are in force. The API server compiles a policy some time after it
+# is stored, so a request must prove it: a server-side dry run of a SeiNode
+# StatefulSet with --ignore-paths (tests/cluster/probe-statefulset.yaml),
+# refused by seiguard-backstop-deny and warned about by seiguard-backstop-warn.
+# No webhook can answer first: the mutating one takes only Pods, and the API
+# server runs the policies before the validating webhooks.
+apply_backstop() {
+  "${kubectl[@]}" kustomize "$repo/manifests/overlays/backstop" > "$dir/backstop.yaml"
+  "${kubectl[@]}" apply -f "$dir/backstop.yaml" >/dev/null
+  in_force() {
+    local answer
+    answer=$("${kubectl[@]}" create --dry-run=server -f "$repo/tests/cluster/probe-statefulset.yaml" 2>&1 || true)
+    [[ "$answer" == *"ValidatingAdmissionPolicy 'seiguard-backstop-deny' with binding 'seiguard-backstop-deny' denied request"* &&
+       "$answer" == *"Warning: Validation failed for ValidatingAdmissionPolicy 'seiguard-backstop-warn'"* ]]
+  }
+  wait_for "the backstop (both ValidatingAdmissionPolicies in force)" 30 in_force
 }
 
 # start_webhook POLICY_FILE: seiguard on the ports `up` chose, ready.
