@@ -24,6 +24,33 @@ bool PodInScope(const PodView& pod, const Policy& policy) {
   return pod.FindContainer(policy.sidecar_name) != nullptr;
 }
 
+// Ratcheting (after Kubernetes' validation ratcheting, KEP-4008): on UPDATE,
+// a denying finding of a ratcheting rule that the old object already had,
+// judged the same way (same rule, container and wording; not the path, which
+// moves when containers are added or reordered), is only warned. What the
+// update introduces is still refused. Findings about the update itself
+// (node-label-immutable) never appear on the old object alone.
+void Ratchet(const Request& request, const Object& old, const Policy& policy, Mode mode,
+             Evaluation* out) {
+  bool any = false;
+  for (const Finding& f : out->findings) any = any || (f.severity == Severity::kDeny && policy.Ratchets(f.rule));
+  if (!any) return;
+  Request before = request;
+  before.object = &old;
+  before.old_object = nullptr;
+  Evaluation had = Evaluate(before, policy, mode);
+  for (Finding& f : out->findings) {
+    if (f.severity != Severity::kDeny || !policy.Ratchets(f.rule)) continue;
+    for (const Finding& h : had.findings) {
+      if (h.rule == f.rule && h.container == f.container && h.what == f.what) {
+        f.severity = Severity::kWarn;
+        f.what += " (already so before this update)";
+        break;
+      }
+    }
+  }
+}
+
 }  // namespace
 
 bool InScope(const Object& object, const Policy& policy) {
@@ -190,6 +217,7 @@ Evaluation Evaluate(const Request& request, const Policy& policy, Mode mode) {
       f.severity = Severity::kWarn;
     }
   }
+  if (old != nullptr) Ratchet(request, *old, policy, mode, &out);
   // A denial carries no patch: drop what was built before the first denial.
   if (mode == Mode::kMutate && out.Denied()) out.patch.clear();
   return out;

@@ -141,11 +141,23 @@ bool IsQualifiedLabelKey(std::string_view key) {
   return true;
 }
 
+std::string RuleNames() {
+  std::string list;
+  for (const RuleInfo& info : Rules()) list += (list.empty() ? "" : ", ") + std::string(info.name);
+  return list;
+}
+
 }  // namespace
 
 std::array<Action, kRuleCount> Policy::DefaultActions() {
   std::array<Action, kRuleCount> a{};
   for (const RuleInfo& r : Rules()) a[r.id.index()] = r.default_action;
+  return a;
+}
+
+std::array<bool, kRuleCount> Policy::AllRatchet() {
+  std::array<bool, kRuleCount> a{};
+  a.fill(true);
   return a;
 }
 
@@ -164,7 +176,7 @@ StatusOr<Policy> PolicyFromJson(const json& doc, std::string_view source) {
   if (doc.is_null()) return p;  // an empty file: all defaults
   if (!r.ExpectObject(doc, "",
                       {"apiVersion", "kind", "proxy", "sidecar", "nodeLabel", "network", "scope", "rules",
-                       "remediate", "exemptNamespaces"})) {
+                       "ratchet", "remediate", "exemptNamespaces"})) {
     return r.Result();
   }
   if (auto it = doc.find("apiVersion"); it != doc.end() && *it != kApiVersion) {
@@ -250,9 +262,7 @@ StatusOr<Policy> PolicyFromJson(const json& doc, std::string_view source) {
       for (const auto& [name, value] : it->items()) {
         std::optional<RuleId> id = RuleFromName(name);
         if (!id) {
-          std::string list;
-          for (const RuleInfo& info : Rules()) list += (list.empty() ? "" : ", ") + std::string(info.name);
-          r.Error("", "unknown key \"rules." + name + "\" (known rules: " + list + ")");
+          r.Error("", "unknown key \"rules." + name + "\" (known rules: " + RuleNames() + ")");
           continue;
         }
         std::optional<Action> action;
@@ -277,6 +287,26 @@ StatusOr<Policy> PolicyFromJson(const json& doc, std::string_view source) {
       }
     }
   }
+  // ratchet: true | false (every rule), or a mapping of rule name to bool.
+  if (auto it = doc.find("ratchet"); it != doc.end() && !it->is_null()) {
+    if (it->is_boolean()) {
+      p.ratchet.fill(it->get<bool>());
+    } else if (!it->is_object()) {
+      r.Error("ratchet", "must be true, false or a mapping of rule name to true/false, got " +
+                             TypeName(*it));
+    } else {
+      for (const auto& [name, value] : it->items()) {
+        std::optional<RuleId> id = RuleFromName(name);
+        if (!id) {
+          r.Error("", "unknown key \"ratchet." + name + "\" (known rules: " + RuleNames() + ")");
+        } else if (!value.is_boolean()) {
+          r.Error("ratchet." + name, "must be true or false, got " + value.dump());
+        } else {
+          p.ratchet[id->index()] = value.get<bool>();
+        }
+      }
+    }
+  }
   if (auto it = doc.find("remediate"); it != doc.end() && !it->is_null()) {
     if (!it->is_boolean()) {
       r.Error("remediate", "must be true or false, got " + it->dump());
@@ -293,7 +323,11 @@ StatusOr<Policy> PolicyFromJson(const json& doc, std::string_view source) {
 nlohmann::ordered_json PolicyToJson(const Policy& p) {
   using ordered = nlohmann::ordered_json;
   ordered rules = ordered::object();
-  for (const RuleInfo& info : Rules()) rules[std::string(info.name)] = ActionName(p.action(info.id));
+  ordered ratchet = ordered::object();
+  for (const RuleInfo& info : Rules()) {
+    rules[std::string(info.name)] = ActionName(p.action(info.id));
+    ratchet[std::string(info.name)] = p.Ratchets(info.id);
+  }
   ordered kinds = ordered::array();
   for (Kind k : p.kinds) kinds.push_back(KindName(k));
   ordered pod_labels = ordered::object();
@@ -319,6 +353,7 @@ nlohmann::ordered_json PolicyToJson(const Policy& p) {
         {"nodeCIDRs", p.node_cidrs}}},
       {"scope", {{"ownerKind", p.owner_kind}, {"kinds", kinds}}},
       {"rules", rules},
+      {"ratchet", ratchet},
       {"remediate", p.remediate},
       {"exemptNamespaces", p.exempt_namespaces},
   };

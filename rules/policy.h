@@ -53,6 +53,11 @@ struct Policy {
   std::vector<std::string> node_cidrs = {"10.0.0.0/16"};
 
   std::array<Action, kRuleCount> actions = DefaultActions();
+  // Ratcheting on UPDATE (after Kubernetes' validation ratcheting, KEP-4008):
+  // a denying finding the old object already had is only warned, so that an
+  // unrelated edit of an existing object (a controller's reconcile, an image
+  // bump) is never refused for what was already there. Per rule; on for all.
+  std::array<bool, kRuleCount> ratchet = AllRatchet();
 
   // The mutating side also rewrites probes aimed at the proxy port and drops
   // --ignore-paths (a migration aid; off by default).
@@ -61,12 +66,14 @@ struct Policy {
   std::vector<std::string> exempt_namespaces;
 
   Action action(RuleId id) const { return actions[id.index()]; }
+  bool Ratchets(RuleId id) const { return ratchet[id.index()]; }
   bool Judges(Kind kind) const;
   Audience ProxyAudience() const { return {{controller_namespace}, controller_pod_labels, {}}; }
   Audience PublicAudience() const { return {monitoring_namespaces, {}, node_cidrs}; }
   bool Exempt(std::string_view ns) const;
 
   static std::array<Action, kRuleCount> DefaultActions();
+  static std::array<bool, kRuleCount> AllRatchet();
 };
 
 // Builds a policy from a parsed policy document. `source` names the file in

@@ -65,18 +65,21 @@ void Check(Judge& judge) {
 void Cel(const Policy& p, cel::Twin& twin) {
   const std::string pub = std::to_string(p.public_port), proxy = std::to_string(p.proxy_port);
   const std::string named = "has(q.name) && q.name == c[t][h].port";
+  // Probe field t of container c dials the proxy port.
+  const std::string hits =
+      "t in c &&\n    ['httpGet', 'tcpSocket', 'grpc'].exists(h, h in c[t] && 'port' in c[t][h] &&\n"
+      "      (type(c[t][h].port) == int ? c[t][h].port == " + proxy +
+      "\n        : has(c.ports) && c.ports.exists(q, " + named + ")\n          ? c.ports.filter(q, " +
+      named + ")[0].containerPort == " + proxy +
+      "\n          : c[t][h].port.matches('^[0-9]{1,9}$') && int(c[t][h].port) == " + proxy + "))";
+  const std::string fields = "['startupProbe', 'livenessProbe', 'readinessProbe']";
   twin.variables.push_back(
-      {"probeHits",
-       "variables.containers.filter(c,\n  ['startupProbe', 'livenessProbe', 'readinessProbe'].exists(t, "
-       "t in c &&\n    ['httpGet', 'tcpSocket', 'grpc'].exists(h, h in c[t] && 'port' in c[t][h] &&\n"
-       "      (type(c[t][h].port) == int ? c[t][h].port == " + proxy +
-           "\n        : has(c.ports) && c.ports.exists(q, " + named + ")\n          ? c.ports.filter(q, " +
-           named + ")[0].containerPort == " + proxy +
-           "\n          : c[t][h].port.matches('^[0-9]{1,9}$') && int(c[t][h].port) == " + proxy +
-           "))))"});
+      {"probeHits", "variables.containers.filter(c,\n  " + fields + ".exists(t, " + hits + "))"});
   twin.checks.push_back({cel::Class::kViolation, "size(variables.probeHits) > 0",
                          "variables.probeHits[0].name", cel::Str("a probe targets the proxy port " + proxy),
-                         cel::Str("point it at the public port " + pub)});
+                         cel::Str("point it at the public port " + pub),
+                         // Ratcheting: each container and its probes that dial the proxy.
+                         "variables.probeHits.map(c, [c.name] + " + fields + ".filter(t, " + hits + "))"});
 }
 
 }  // namespace

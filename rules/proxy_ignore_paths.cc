@@ -62,6 +62,24 @@ std::vector<std::string> Strip(const std::vector<std::string_view>& list) {
   return out;
 }
 
+// The flag as written in list[i], with its value: "--ignore-paths=/a,/b",
+// "--ignore-paths /a" (two elements), or the word inside an sh -c string.
+// It is part of the finding, so that ratcheting tells an old flag from a
+// changed or added one.
+std::string FlagText(const std::vector<std::string_view>& list, size_t i) {
+  constexpr size_t kMax = 96;
+  std::string_view s = list[i];
+  std::string out;
+  if (s == kFlag && i + 1 < list.size() && list[i + 1].rfind("--", 0) != 0) {
+    out = std::string(s) + " " + std::string(list[i + 1]);
+  } else {
+    size_t pos = s.find(kFlag);
+    out = std::string(s.substr(pos, SkipWord(s, pos) - pos));
+  }
+  if (out.size() > kMax) out = out.substr(0, kMax) + "...";
+  return out;
+}
+
 void Check(Judge& judge) {
   const std::string port = std::to_string(judge.policy().public_port);
   for (const Container& c : judge.pod().containers) {
@@ -74,14 +92,14 @@ void Check(Judge& judge) {
         if (list[i].find(kFlag) != std::string::npos) hits.push_back(i);
       }
       if (hits.empty()) continue;
-      std::string what = "--ignore-paths skips authentication (and lets a forged X-Remote-User through)";
       if (judge.CanRemediate()) {
         judge.Remediated(base.Key(field).Index(hits[0]), c.name,
                          "removed --ignore-paths", {"replace", base.Key(field), Strip(list)});
         continue;
       }
       for (size_t i : hits) {
-        judge.Violation(base.Key(field).Index(i), c.name, what,
+        judge.Violation(base.Key(field).Index(i), c.name,
+                        FlagText(list, i) + " serves those paths without authentication",
                         "remove it; serve health and metrics on the sidecar's public port " + port);
       }
     }
@@ -96,9 +114,15 @@ void Cel(const Policy& p, cel::Twin& twin) {
                           "      || (has(c.args) && c.args.exists(a, a.contains('--ignore-paths')))))"});
   twin.checks.push_back(
       {cel::Class::kViolation, "size(variables.ignorePaths) > 0", "variables.ignorePaths[0].name",
-       cel::Str("--ignore-paths skips authentication (and lets a forged X-Remote-User through)"),
+       cel::Str("--ignore-paths serves those paths without authentication"),
        cel::Str("remove it; serve health and metrics on the sidecar's public port " +
-                std::to_string(p.public_port))});
+                std::to_string(p.public_port)),
+       // Ratcheting: each proxy's name and the elements that carry the flag
+       // (the webhook compares the flags one by one; a changed or added one
+       // is new).
+       "variables.ignorePaths.map(c, [c.name]\n  + (has(c.command) ? c.command.filter(a, "
+       "a.contains('--ignore-paths')) : [])\n  + (has(c.args) ? c.args.filter(a, "
+       "a.contains('--ignore-paths')) : []))"});
 }
 
 }  // namespace
@@ -112,8 +136,9 @@ const RuleDef registry::proxy_ignore_paths = {
     .description =
         "No element of the proxy container's command or args contains --ignore-paths "
         "(--ignore-paths=/a,/b, --ignore-paths followed by a value, or inside an sh -c "
-        "string). Ignored paths skip authentication and the proxy's identity-header step, so "
-        "a client's own X-Remote-User header reaches a sidecar that trusts it. The proxy "
+        "string). Ignored paths are served to anyone who can reach the proxy port, with no "
+        "authentication, and a NetworkPolicy cannot tell them from the authorized task API on "
+        "the same port. The proxy "
         "container is any container named kube-rbac-proxy or whose image name contains "
         "kube-rbac-proxy.",
     .fix = "Remove --ignore-paths from the proxy; serve health and metrics from the sidecar's "

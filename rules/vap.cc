@@ -1,6 +1,7 @@
 #include "rules/vap.h"
 
 #include <algorithm>
+#include <iterator>
 #include <utility>
 
 #include "rules/vap_cel.h"
@@ -34,15 +35,31 @@ struct Exemptions {
   std::string warn;
 };
 
-Exemptions ExemptionsFor(const cel::RuleCheck& check, Action action) {
+bool CanDeny(const cel::RuleCheck& check, Action action) {
+  return action != Action::kOff && action != Action::kWarn && check.cls != cel::Class::kUnverifiable;
+}
+
+// A check the Deny binding holds, ratcheted on UPDATE (rules/engine.cc Ratchet).
+bool Ratchets(const cel::RuleCheck& check, const Policy& policy) {
+  // A rule about the update itself (node-label-immutable) or about a
+  // Service is never ratcheted in CEL: its old object cannot have had it
+  // in the same sense.
+  return CanDeny(check, policy.action(check.rule)) && policy.Ratchets(check.rule) &&
+         Rule(check.rule).on_pod_update != OnPodUpdate::kKeep;
+}
+
+Exemptions ExemptionsFor(const cel::RuleCheck& check, const Policy& policy) {
+  Action action = policy.action(check.rule);
   if (action == Action::kOff) return {"true", "true"};
-  if (check.cls == cel::Class::kUnverifiable || action == Action::kWarn) return {"true", "false"};
+  if (!CanDeny(check, action)) return {"true", "false"};
   // Denied, except where the finding is downgraded to a warning: on a Pod
-  // UPDATE, and (missing items under mutate) on what nothing patches.
+  // UPDATE, (missing items under mutate) on what nothing patches, and on an
+  // UPDATE of an object that had the finding already (ratcheting).
   std::string warned = cel::Downgraded(Rule(check.rule));
   if (check.cls == cel::Class::kMissing && action == Action::kMutate) {
     warned = Or(cel::Unpatchable(), warned);
   }
+  if (Ratchets(check, policy)) warned = Or(warned, cel::Ratcheted(check));
   return {warned, Not(warned)};
 }
 
@@ -104,14 +121,22 @@ std::vector<ordered> BackstopPolicies(const Policy& policy, const BackstopOption
   for (const std::string& ns : policy.exempt_namespaces) {
     if (std::find(excluded.begin(), excluded.end(), ns) == excluded.end()) excluded.push_back(ns);
   }
+  const std::vector<cel::RuleCheck> checks = cel::Checks(policy);
+  std::vector<cel::RuleCheck> ratcheted;
+  for (const cel::RuleCheck& check : checks) {
+    if (Ratchets(check, policy)) ratcheted.push_back(check);
+  }
+  std::vector<cel::Variable> all = cel::Variables(policy);
+  std::vector<cel::Variable> prior = cel::RatchetVariables(all, ratcheted);
+  all.insert(all.end(), std::make_move_iterator(prior.begin()), std::make_move_iterator(prior.end()));
   ordered variables = ordered::array();
-  for (const cel::Variable& v : cel::Variables(policy)) {
+  for (const cel::Variable& v : all) {
     variables.push_back({{"name", v.name}, {"expression", v.expression}});
   }
   ordered deny = ordered::array(), warn = ordered::array();
-  for (const cel::RuleCheck& check : cel::Checks(policy)) {
+  for (const cel::RuleCheck& check : checks) {
     Action action = policy.action(check.rule);
-    Exemptions e = ExemptionsFor(check, action);
+    Exemptions e = ExemptionsFor(check, policy);
     if (e.deny != "true") deny.push_back(Validation(check, e.deny, true, action));
     if (e.warn != "true") warn.push_back(Validation(check, e.warn, false, action));
   }

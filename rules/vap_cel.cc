@@ -1,5 +1,7 @@
 #include "rules/vap_cel.h"
 
+#include <algorithm>
+#include <set>
 #include <utility>
 
 namespace seiguard::cel {
@@ -51,7 +53,103 @@ std::string InScope(const std::string& root, const Policy& p) {
          "\n  : (request.kind.kind != 'Pod' && " + OwnedBy(root, p) + ") || " + pod_scoped + ")";
 }
 
+bool IdentChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+std::string PriorName(std::string_view name) {
+  std::string out = "prior";
+  out += static_cast<char>(name[0] >= 'a' && name[0] <= 'z' ? name[0] - 'a' + 'A' : name[0]);
+  out.append(name.substr(1));
+  return out;
+}
+
+// Walks the identifiers of a CEL expression outside its string literals:
+// `on(ident, at)` for each, where `at` is its offset. Returns the text with
+// each identifier replaced by what `on` returns.
+template <typename On>
+std::string MapIdentifiers(const std::string& expr, On&& on) {
+  std::string out;
+  out.reserve(expr.size() + expr.size() / 4);
+  for (size_t i = 0; i < expr.size();) {
+    char c = expr[i];
+    if (c == '\'' || c == '"') {  // a literal, escapes included
+      size_t j = i + 1;
+      while (j < expr.size() && expr[j] != c) j += expr[j] == '\\' ? 2 : 1;
+      j = std::min(j + 1, expr.size());
+      out.append(expr, i, j - i);
+      i = j;
+      continue;
+    }
+    if (IdentChar(c) && !(c >= '0' && c <= '9') && (i == 0 || !IdentChar(expr[i - 1]))) {
+      size_t j = i;
+      while (j < expr.size() && IdentChar(expr[j])) ++j;
+      out += on(std::string_view(expr).substr(i, j - i), i, j);
+      i = j;
+      continue;
+    }
+    out += c;
+    ++i;
+  }
+  return out;
+}
+
+// The names of the variables `expr` uses (variables.NAME).
+void UsedVariables(const std::string& expr, std::set<std::string>* out) {
+  MapIdentifiers(expr, [&](std::string_view ident, size_t start, size_t end) {
+    bool member = start > 0 && expr[start - 1] == '.';
+    if (member && start >= 10 && std::string_view(expr).substr(start - 10, 10) == "variables.") {
+      out->insert(std::string(ident));
+    }
+    (void)end;
+    return std::string(ident);
+  });
+}
+
+// `expr` over the old object: `object` becomes variables.priorObject (the
+// old object on UPDATE, the object itself on CREATE, so that nothing fails
+// to evaluate where oldObject is null), variables.X becomes variables.priorX.
+std::string OverOldObject(const std::string& expr) {
+  return MapIdentifiers(expr, [&](std::string_view ident, size_t start, size_t) {
+    bool member = start > 0 && expr[start - 1] == '.';
+    if (!member && ident == "object") return std::string("variables.priorObject");
+    if (member && start >= 10 && std::string_view(expr).substr(start - 10, 10) == "variables.") {
+      return PriorName(ident);
+    }
+    return std::string(ident);
+  });
+}
+
+std::string KeyOf(const Check& c) {
+  return c.key.empty() ? "[[" + c.subject + ", " + c.what + "]]" : c.key;
+}
+
 }  // namespace
+
+std::vector<Variable> RatchetVariables(const std::vector<Variable>& variables,
+                                       const std::vector<RuleCheck>& ratcheted) {
+  if (ratcheted.empty()) return {};
+  std::set<std::string> used;
+  for (const RuleCheck& c : ratcheted) {
+    UsedVariables(c.fails, &used);
+    UsedVariables(KeyOf(c), &used);
+  }
+  // Variables use only earlier ones: one pass from the end closes the set.
+  for (auto it = variables.rbegin(); it != variables.rend(); ++it) {
+    if (used.count(it->name) != 0) UsedVariables(it->expression, &used);
+  }
+  std::vector<Variable> out = {{"ratchetable", "request.operation == 'UPDATE' && oldObject != null"},
+                               {"priorObject", "oldObject != null ? oldObject : object"}};
+  for (const Variable& v : variables) {
+    if (used.count(v.name) != 0) out.push_back({PriorName(v.name), OverOldObject(v.expression)});
+  }
+  return out;
+}
+
+std::string Ratcheted(const RuleCheck& check) {
+  return "variables.ratchetable && (" + OverOldObject(check.fails) + ")\n  && (" + KeyOf(check) +
+         ").all(k, k in " + OverOldObject(KeyOf(check)) + ")";
+}
 
 std::string HasChain(const std::string& root, std::initializer_list<const char*> path) {
   std::string out, at = root;

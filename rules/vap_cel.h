@@ -53,6 +53,10 @@ struct Check {
   std::string subject;  // CEL string: the container (or object) at fault
   std::string what;     // CEL string: what is wrong
   std::string fix;      // CEL string: what to do
+  // CEL list: what identifies the findings, compared between object and
+  // oldObject for ratcheting (an UPDATE whose findings the old object had
+  // too is only warned). Empty: [[subject, what]].
+  std::string key;
 };
 
 // What a rule's twin (RuleDef::cel) contributes: its own variables, which may
@@ -90,6 +94,15 @@ std::vector<RuleCheck> Checks(const Policy& policy);
 // CEL bool: when a finding of `rule` is only a warning because a Pod's spec
 // cannot change on UPDATE ("false" when never; from rule.on_pod_update).
 std::string Downgraded(const RuleInfo& rule);
+// Ratcheting (KEP-4008) in CEL: on UPDATE, a check whose findings the old
+// object had too is only warned. RatchetVariables gives the copies over
+// oldObject ("prior" + Name) of every variable the ratcheted checks use,
+// after `ratchetable`; Ratcheted gives the CEL bool for one check (its
+// failure on the old object, and its key a subset of the old one's).
+std::vector<Variable> RatchetVariables(const std::vector<Variable>& variables,
+                                       const std::vector<RuleCheck>& ratcheted);
+std::string Ratcheted(const RuleCheck& check);
+
 // CEL bool: when a missing item is only a warning under action mutate (nothing
 // patches a template or a mirror pod).
 std::string Unpatchable();

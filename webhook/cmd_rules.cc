@@ -63,6 +63,7 @@ std::string_view FieldComment(const std::string& path) {
       {"scope.ownerKind", "owner kind that brings workloads and Services into scope"},
       {"scope.kinds", "the kinds judged at all"},
       {"rules", "each rule's action (seiguard rules)"},
+      {"ratchet", "on UPDATE, only warn what the old object already had (true | false)"},
       {"remediate", "also rewrite proxy-port probes and drop --ignore-paths"},
       {"exemptNamespaces", "namespaces never judged"},
   };

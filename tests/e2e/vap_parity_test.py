@@ -149,8 +149,8 @@ class VapParity(unittest.TestCase):
         (result,) = evaluate({"p": json.loads(out)["items"]}, [{"id": "x", "policies": "p", "request": review["request"]}])
         (deny,) = [r for r in result["results"] if "Deny" in r["actions"]]
         self.assertEqual(deny["failures"], [
-            "[proxy-ignore-paths] kube-rbac-proxy: --ignore-paths skips authentication (and lets a forged "
-            "X-Remote-User through); remove it; serve health and metrics on the sidecar's public port 9100"])
+            "[proxy-ignore-paths] kube-rbac-proxy: --ignore-paths serves those paths without authentication; "
+            "remove it; serve health and metrics on the sidecar's public port 9100"])
 
 
 class VapCli(unittest.TestCase):

@@ -50,7 +50,7 @@ TEST(Finding, AWarningWithNoRoomForItsExplanationKeepsTheFix) {
 TEST(Finding, WarnModeProxyIgnorePathsSaysHowToFixIt) {
   // The real finding in warn mode was over 120 bytes and lost its fix.
   Finding f{testing::RuleNamed("proxy-ignore-paths"), Severity::kWarn, Path(), "kube-rbac-proxy",
-            "--ignore-paths skips authentication (and lets a forged X-Remote-User through)",
+            "--ignore-paths=/v0/healthz,/v0/startupz,/v0/livez,/v0/metrics serves those paths without authentication",
             "remove it; serve health and metrics on the sidecar's public port 9100"};
   std::string w = f.Warning();
   EXPECT_LE(w.size(), kMaxWarningBytes);

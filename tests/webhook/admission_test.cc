@@ -37,8 +37,8 @@ TEST(Admission, DeniesTheLegacyPodListingEveryFinding) {
   EXPECT_EQ(r["status"]["reason"], "Forbidden");
   EXPECT_EQ(r["status"]["message"],
             "[proxy-ignore-paths] spec.initContainers[2].args[3] (container kube-rbac-proxy): "
-            "--ignore-paths skips authentication (and lets a forged X-Remote-User through); remove "
-            "it; serve health and metrics on the sidecar's public port 9100\n"
+            "--ignore-paths=/v0/healthz,/v0/startupz,/v0/livez,/v0/metrics serves those paths without "
+            "authentication; remove it; serve health and metrics on the sidecar's public port 9100\n"
             "[probe-on-proxy-port] spec.initContainers[2].livenessProbe.httpGet.port (container "
             "kube-rbac-proxy): livenessProbe httpGet targets the proxy port 8443; point it at the "
             "public port 9100 (path /v0/livez)\n"
