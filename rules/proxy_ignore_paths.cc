@@ -108,10 +108,11 @@ void Check(Judge& judge) {
 
 void Cel(const Policy& p, cel::Twin& twin) {
   // The proxy containers that carry the flag.
+  const std::string flagged = "a.contains('--ignore-paths')";
   twin.variables.push_back(
       {"ignorePaths", "variables.containers.filter(c,\n  " + cel::IsProxy("c", p) +
-                          "\n  && ((has(c.command) && c.command.exists(a, a.contains('--ignore-paths')))\n"
-                          "      || (has(c.args) && c.args.exists(a, a.contains('--ignore-paths')))))"});
+                          "\n  && ((has(c.command) && c.command.exists(a, " + flagged + "))\n"
+                          "      || (has(c.args) && c.args.exists(a, " + flagged + "))))"});
   twin.checks.push_back(
       {cel::Class::kViolation, "size(variables.ignorePaths) > 0", "variables.ignorePaths[0].name",
        cel::Str("--ignore-paths serves those paths without authentication"),
@@ -120,9 +121,8 @@ void Cel(const Policy& p, cel::Twin& twin) {
        // Ratcheting: each proxy's name and the elements that carry the flag
        // (the webhook compares the flags one by one; a changed or added one
        // is new).
-       "variables.ignorePaths.map(c, [c.name]\n  + (has(c.command) ? c.command.filter(a, "
-       "a.contains('--ignore-paths')) : [])\n  + (has(c.args) ? c.args.filter(a, "
-       "a.contains('--ignore-paths')) : []))"});
+       "variables.ignorePaths.map(c, [c.name]\n  + (has(c.command) ? c.command.filter(a, " + flagged +
+           ") : [])\n  + (has(c.args) ? c.args.filter(a, " + flagged + ") : []))"});
 }
 
 }  // namespace

@@ -41,9 +41,11 @@ bool CanDeny(const cel::RuleCheck& check, Action action) {
 
 // A check the Deny binding holds, ratcheted on UPDATE (rules/engine.cc Ratchet).
 bool Ratchets(const cel::RuleCheck& check, const Policy& policy) {
-  // A rule about the update itself (node-label-immutable) or about a
-  // Service is never ratcheted in CEL: its old object cannot have had it
-  // in the same sense.
+  // Rules judged the same on a Pod UPDATE (OnPodUpdate::kKeep) are left out:
+  // node-label-immutable judges the update itself, so the old object alone
+  // never has its finding; service-ports is left out with it, so a
+  // service-ports finding set to deny is ratcheted by the webhook but still
+  // refused here (a known gap).
   return CanDeny(check, policy.action(check.rule)) && policy.Ratchets(check.rule) &&
          Rule(check.rule).on_pod_update != OnPodUpdate::kKeep;
 }

@@ -65,8 +65,8 @@ std::string PriorName(std::string_view name) {
 }
 
 // Walks the identifiers of a CEL expression outside its string literals:
-// `on(ident, at)` for each, where `at` is its offset. Returns the text with
-// each identifier replaced by what `on` returns.
+// `on(ident, start)` for each, where `start` is its offset in `expr`.
+// Returns the text with each identifier replaced by what `on` returns.
 template <typename On>
 std::string MapIdentifiers(const std::string& expr, On&& on) {
   std::string out;
@@ -84,7 +84,7 @@ std::string MapIdentifiers(const std::string& expr, On&& on) {
     if (IdentChar(c) && !(c >= '0' && c <= '9') && (i == 0 || !IdentChar(expr[i - 1]))) {
       size_t j = i;
       while (j < expr.size() && IdentChar(expr[j])) ++j;
-      out += on(std::string_view(expr).substr(i, j - i), i, j);
+      out += on(std::string_view(expr).substr(i, j - i), i);
       i = j;
       continue;
     }
@@ -94,14 +94,16 @@ std::string MapIdentifiers(const std::string& expr, On&& on) {
   return out;
 }
 
+// True when the identifier at `start` is NAME in variables.NAME.
+bool IsVariableName(const std::string& expr, size_t start) {
+  constexpr std::string_view kPrefix = "variables.";
+  return start >= kPrefix.size() && std::string_view(expr).substr(start - kPrefix.size(), kPrefix.size()) == kPrefix;
+}
+
 // The names of the variables `expr` uses (variables.NAME).
 void UsedVariables(const std::string& expr, std::set<std::string>* out) {
-  MapIdentifiers(expr, [&](std::string_view ident, size_t start, size_t end) {
-    bool member = start > 0 && expr[start - 1] == '.';
-    if (member && start >= 10 && std::string_view(expr).substr(start - 10, 10) == "variables.") {
-      out->insert(std::string(ident));
-    }
-    (void)end;
+  MapIdentifiers(expr, [&](std::string_view ident, size_t start) {
+    if (IsVariableName(expr, start)) out->insert(std::string(ident));
     return std::string(ident);
   });
 }
@@ -110,12 +112,10 @@ void UsedVariables(const std::string& expr, std::set<std::string>* out) {
 // old object on UPDATE, the object itself on CREATE, so that nothing fails
 // to evaluate where oldObject is null), variables.X becomes variables.priorX.
 std::string OverOldObject(const std::string& expr) {
-  return MapIdentifiers(expr, [&](std::string_view ident, size_t start, size_t) {
+  return MapIdentifiers(expr, [&](std::string_view ident, size_t start) {
     bool member = start > 0 && expr[start - 1] == '.';
     if (!member && ident == "object") return std::string("variables.priorObject");
-    if (member && start >= 10 && std::string_view(expr).substr(start - 10, 10) == "variables.") {
-      return PriorName(ident);
-    }
+    if (IsVariableName(expr, start)) return PriorName(ident);
     return std::string(ident);
   });
 }
