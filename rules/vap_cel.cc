@@ -120,8 +120,11 @@ std::string OverOldObject(const std::string& expr) {
   });
 }
 
+// string() on both: the API server's CEL wants list literals of one type
+// (HomogeneousAggregateLiterals), and a subject such as `size(x) > 0 ?
+// x[0].name : 'sei-sidecar'` is dyn beside a what that is a string.
 std::string KeyOf(const Check& c) {
-  return c.key.empty() ? "[[" + c.subject + ", " + c.what + "]]" : c.key;
+  return c.key.empty() ? "[[string(" + c.subject + "), string(" + c.what + ")]]" : c.key;
 }
 
 }  // namespace

@@ -55,7 +55,8 @@ struct Check {
   std::string fix;      // CEL string: what to do
   // CEL list: what identifies the findings, compared between object and
   // oldObject for ratcheting (an UPDATE whose findings the old object had
-  // too is only warned). Empty: [[subject, what]].
+  // too is only warned); every list literal in it of one type. Empty:
+  // [[string(subject), string(what)]].
   std::string key;
 };
 
