@@ -1,5 +1,6 @@
 #include "rules/engine.h"
 
+#include <string>
 #include <utility>
 
 #include "rules/judge.h"
@@ -44,10 +45,36 @@ void Ratchet(const Request& request, const Object& old, const Policy& policy, Mo
     for (const Finding& h : had.findings) {
       if (h.rule == f.rule && h.container == f.container && h.what == f.what) {
         f.severity = Severity::kWarn;
-        f.what += " (already so before this update)";
+        // First, so that a shortened warning (rules/finding.cc) keeps it.
+        f.what.insert(0, "already so before this update: ");
         break;
       }
     }
+  }
+}
+
+// A Pod a workload controller creates for its owner (a StatefulSet replacing
+// a pod, a Job starting one) is made from a template that admission already
+// judged, where what it had before was ratcheted: refusing the Pod would only
+// stop the fleet from replacing its pods. Its denying findings of ratcheting
+// rules are warned instead. Trusted by the request's user alone (policy
+// workloadControllers), never by an ownerReference, which anyone may write.
+bool FromAdmittedTemplate(const Request& request, const Object& object, const Policy& policy) {
+  if (request.operation != Operation::kCreate || !object.IsPod()) return false;
+  bool controlled = false;
+  for (const OwnerReference& o : object.meta.owners) controlled = controlled || o.controller;
+  return controlled && policy.IsWorkloadController(request.user);
+}
+
+void TrustTemplate(const Object& object, const Policy& policy, Evaluation* out) {
+  std::string_view owner;
+  for (const OwnerReference& o : object.meta.owners) {
+    if (o.controller) owner = o.kind;
+  }
+  for (Finding& f : out->findings) {
+    if (f.severity != Severity::kDeny || !policy.Ratchets(f.rule)) continue;
+    f.severity = Severity::kWarn;
+    f.what.insert(0, "made from its " + std::string(owner) + "'s admitted template: ");
   }
 }
 
@@ -194,7 +221,10 @@ Evaluation Evaluate(const Request& request, const Policy& policy, Mode mode) {
   out.in_scope = InScope(object, policy) || (old != nullptr && InScope(*old, policy));
   if (!out.in_scope) return out;
 
+  bool from_template = FromAdmittedTemplate(request, object, policy);
   Judge judge(policy, object, old, request.operation, mode, &out, request.network);
+  // Its denials become warnings: the patches built meanwhile still count.
+  if (from_template) judge.KeepPatchesOnDeny();
   out.findings.reserve(8);  // a legacy pod has 7; grown one by one, that is four allocations
   for (const RuleInfo& rule : Rules()) {
     if (policy.action(rule.id) == Action::kOff) continue;
@@ -218,6 +248,7 @@ Evaluation Evaluate(const Request& request, const Policy& policy, Mode mode) {
     }
   }
   if (old != nullptr) Ratchet(request, *old, policy, mode, &out);
+  if (from_template) TrustTemplate(object, policy, &out);
   // A denial carries no patch: drop what was built before the first denial.
   if (mode == Mode::kMutate && out.Denied()) out.patch.clear();
   return out;

@@ -32,6 +32,7 @@ struct Request {
   // `check` only: the input's NetworkPolicies and Namespaces, so that the
   // reach rules can say who reaches a pod (null: judge objects alone).
   const NetworkContext* network = nullptr;
+  std::string_view user;  // request.userInfo.username ("" in `check`)
 };
 
 struct Evaluation {

@@ -35,6 +35,9 @@ class Judge {
   std::string_view ExpectedNodeLabel() const;
 
   bool CanRemediate() const { return remediate_; }
+  // The engine will turn this object's denials into warnings: a denial does
+  // not make the patch moot.
+  void KeepPatchesOnDeny() { moot_on_deny_ = false; }
 
   // The rule whose check runs now (set by the engine before each check).
   void Run(const RuleInfo& rule) { rule_ = &rule; }

@@ -170,13 +170,18 @@ bool Policy::Exempt(std::string_view ns) const {
          exempt_namespaces.end();
 }
 
+bool Policy::IsWorkloadController(std::string_view user) const {
+  return !user.empty() && std::find(workload_controllers.begin(), workload_controllers.end(), user) !=
+                              workload_controllers.end();
+}
+
 StatusOr<Policy> PolicyFromJson(const json& doc, std::string_view source) {
   Policy p;
   Reader r(source);
   if (doc.is_null()) return p;  // an empty file: all defaults
   if (!r.ExpectObject(doc, "",
                       {"apiVersion", "kind", "proxy", "sidecar", "nodeLabel", "network", "scope", "rules",
-                       "ratchet", "remediate", "exemptNamespaces"})) {
+                       "ratchet", "workloadControllers", "remediate", "exemptNamespaces"})) {
     return r.Result();
   }
   if (auto it = doc.find("apiVersion"); it != doc.end() && *it != kApiVersion) {
@@ -314,6 +319,7 @@ StatusOr<Policy> PolicyFromJson(const json& doc, std::string_view source) {
       p.remediate = it->get<bool>();
     }
   }
+  r.StringList(doc, "workloadControllers", &p.workload_controllers);
   r.StringList(doc, "exemptNamespaces", &p.exempt_namespaces);
   Status s = r.Result();
   if (!s.ok()) return s;
@@ -354,6 +360,7 @@ nlohmann::ordered_json PolicyToJson(const Policy& p) {
       {"scope", {{"ownerKind", p.owner_kind}, {"kinds", kinds}}},
       {"rules", rules},
       {"ratchet", ratchet},
+      {"workloadControllers", p.workload_controllers},
       {"remediate", p.remediate},
       {"exemptNamespaces", p.exempt_namespaces},
   };

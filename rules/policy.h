@@ -59,6 +59,18 @@ struct Policy {
   // bump) is never refused for what was already there. Per rule; on for all.
   std::array<bool, kRuleCount> ratchet = AllRatchet();
 
+  // The users of the workload controllers whose Pods are only warned (none by
+  // default). A Pod such a user creates with a controlling owner is made
+  // from a template admission has already judged, and ratcheted: trusting it
+  // lets a StatefulSet or Job whose template still has what it had before
+  // replace its pods. Typically kube-controller-manager's users:
+  // system:kube-controller-manager, and with --use-service-account-credentials
+  // system:serviceaccount:kube-system:{statefulset,job,replicaset}-controller.
+  // Off by default: the legacy pod a controller creates is denied (DESIGN.md).
+  // Trusted by the request's user, never by ownerReferences (anyone may
+  // write one).
+  std::vector<std::string> workload_controllers;
+
   // The mutating side also rewrites probes aimed at the proxy port and drops
   // --ignore-paths (a migration aid; off by default).
   bool remediate = false;
@@ -71,6 +83,7 @@ struct Policy {
   Audience ProxyAudience() const { return {{controller_namespace}, controller_pod_labels, {}}; }
   Audience PublicAudience() const { return {monitoring_namespaces, {}, node_cidrs}; }
   bool Exempt(std::string_view ns) const;
+  bool IsWorkloadController(std::string_view user) const;
 
   static std::array<Action, kRuleCount> DefaultActions();
   static std::array<bool, kRuleCount> AllRatchet();

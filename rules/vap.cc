@@ -129,7 +129,7 @@ std::vector<ordered> BackstopPolicies(const Policy& policy, const BackstopOption
     if (Ratchets(check, policy)) ratcheted.push_back(check);
   }
   std::vector<cel::Variable> all = cel::Variables(policy);
-  std::vector<cel::Variable> prior = cel::RatchetVariables(all, ratcheted);
+  std::vector<cel::Variable> prior = cel::RatchetVariables(policy, all, ratcheted);
   all.insert(all.end(), std::make_move_iterator(prior.begin()), std::make_move_iterator(prior.end()));
   ordered variables = ordered::array();
   for (const cel::Variable& v : all) {

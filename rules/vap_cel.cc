@@ -129,7 +129,7 @@ std::string KeyOf(const Check& c) {
 
 }  // namespace
 
-std::vector<Variable> RatchetVariables(const std::vector<Variable>& variables,
+std::vector<Variable> RatchetVariables(const Policy& policy, const std::vector<Variable>& variables,
                                        const std::vector<RuleCheck>& ratcheted) {
   if (ratcheted.empty()) return {};
   std::set<std::string> used;
@@ -141,7 +141,16 @@ std::vector<Variable> RatchetVariables(const std::vector<Variable>& variables,
   for (auto it = variables.rbegin(); it != variables.rend(); ++it) {
     if (used.count(it->name) != 0) UsedVariables(it->expression, &used);
   }
-  std::vector<Variable> out = {{"ratchetable", "request.operation == 'UPDATE' && oldObject != null"},
+  std::string ratchetable = "request.operation == 'UPDATE' && oldObject != null";
+  if (!policy.workload_controllers.empty()) {
+    std::string users;
+    for (const std::string& u : policy.workload_controllers) users += (users.empty() ? "" : ", ") + Str(u);
+    ratchetable += "\n  || request.operation == 'CREATE' && request.kind.group == '' && request.kind.kind == 'Pod'"
+                   "\n    && has(request.userInfo.username) && request.userInfo.username in [" + users +
+                   "]\n    && has(object.metadata.ownerReferences)"
+                   "\n    && object.metadata.ownerReferences.exists(r, has(r.controller) && r.controller)";
+  }
+  std::vector<Variable> out = {{"ratchetable", ratchetable},
                                {"priorObject", "oldObject != null ? oldObject : object"}};
   for (const Variable& v : variables) {
     if (used.count(v.name) != 0) out.push_back({PriorName(v.name), OverOldObject(v.expression)});

@@ -99,8 +99,11 @@ std::string Downgraded(const RuleInfo& rule);
 // object had too is only warned. RatchetVariables gives the copies over
 // oldObject ("prior" + Name) of every variable the ratcheted checks use,
 // after `ratchetable`; Ratcheted gives the CEL bool for one check (its
-// failure on the old object, and its key a subset of the old one's).
-std::vector<Variable> RatchetVariables(const std::vector<Variable>& variables,
+// failure on the old object, and its key a subset of the old one's). A Pod
+// CREATE by one of the policy's workloadControllers with a controlling owner
+// is ratchetable too (rules/engine.cc FromAdmittedTemplate): its priorObject
+// is the object itself, so every finding is warned.
+std::vector<Variable> RatchetVariables(const Policy& policy, const std::vector<Variable>& variables,
                                        const std::vector<RuleCheck>& ratcheted);
 std::string Ratcheted(const RuleCheck& check);
 

@@ -230,7 +230,7 @@ cmd_up() {
   start kube-controller-manager "$cluster_bin/kube-controller-manager" \
     --kubeconfig "$dir/kubeconfig" \
     --bind-address 127.0.0.1 --secure-port "$kcm_port" \
-    --leader-elect=false \
+    --leader-elect=false --use-service-account-credentials \
     --controllers namespace-controller,serviceaccount-controller,serviceaccount-token-controller,garbage-collector-controller,statefulset-controller,replicaset-controller,deployment-controller,job-controller,cronjob-controller,validatingadmissionpolicy-status-controller \
     --service-account-private-key-file "$dir/pki/sa.key" --root-ca-file "$dir/pki/ca.crt" \
     --concurrent-gc-syncs 2 --profiling=false

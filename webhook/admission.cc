@@ -190,6 +190,7 @@ ReviewResult Verdict(ReviewResult result, std::string_view api_version, Operatio
   response.uid = result.uid;
   if (result.name.empty()) result.name = obj.meta.name;
   Request req{op, &obj, old, result.namespace_};
+  req.user = result.user;
   Evaluation eval = Evaluate(req, policy, endpoint == Endpoint::kMutate ? Mode::kMutate : Mode::kValidate);
   Respond(eval, endpoint, &response, &result.decision);
   result.findings = std::move(eval.findings);
@@ -269,6 +270,12 @@ StatusOr<ReviewResult> AdmissionHandler::ReviewDom(std::string_view body, Endpoi
                    OptString(request, "namespace", &result.namespace_),
                    OptString(request, "operation", &result.operation)}) {
     if (!s.ok()) return s;
+  }
+  // Who asks (policy workloadControllers); anything but a string is no one.
+  if (element user; !request["userInfo"].get(user) && user.type() == element_type::OBJECT) {
+    if (element name; !user["username"].get(name) && name.type() == element_type::STRING) {
+      result.user.assign(std::string_view(name.get_string().value_unsafe()));
+    }
   }
   if (element dry; !request["dryRun"].get(dry) && dry.type() == element_type::BOOL) {
     result.dry_run = dry.get_bool().value_unsafe();

@@ -37,6 +37,7 @@ struct ReviewResult {
   std::string namespace_;
   std::string name;
   std::string operation;
+  std::string user;  // request.userInfo.username
   bool dry_run = false;
   Decision decision = Decision::kSkipped;
   std::vector<Finding> findings;

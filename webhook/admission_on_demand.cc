@@ -95,7 +95,8 @@ std::optional<ReviewResult> AdmissionHandler::ReviewOnDemand(std::string_view bo
     if (v.get_object().get(request)) return false;
     has_request = true;
     static constexpr std::string_view kRequest[] = {"uid", "kind", "subResource", "name", "namespace",
-                                                    "operation", "dryRun", "object", "oldObject"};
+                                                    "operation", "dryRun", "object", "oldObject",
+                                                    "userInfo"};
     return EachKnown(request, kRequest, [&](size_t j, od::value& f) -> bool {
       switch (j) {
         case 0: {
@@ -127,7 +128,20 @@ std::optional<ReviewResult> AdmissionHandler::ReviewOnDemand(std::string_view bo
           return t != od::json_type::boolean || !f.get_bool().get(result.dry_run);
         }
         case 7: return decode(f, false, &obj);
-        default: return decode(f, true, &old);
+        case 8: return decode(f, true, &old);
+        default: {
+          // As the DOM reader: a username that is not a string is no one.
+          od::object u;
+          if (f.get_object().get(u)) return false;
+          static constexpr std::string_view kUser[] = {"username"};
+          return EachKnown(u, kUser, [&](size_t, od::value& name) {
+            od::json_type t;
+            if (name.type().get(t)) return false;
+            std::string_view text;
+            if (t == od::json_type::string && !name.get_string().get(text)) result.user.assign(text);
+            return true;  // any other value is skipped, as any member no rule reads
+          });
+        }
       }
     });
   });

@@ -64,6 +64,7 @@ std::string_view FieldComment(const std::string& path) {
       {"scope.kinds", "the kinds judged at all"},
       {"rules", "each rule's action (seiguard rules)"},
       {"ratchet", "on UPDATE, only warn what the old object already had (true | false)"},
+      {"workloadControllers", "users whose Pods, made from an admitted template, are only warned"},
       {"remediate", "also rewrite proxy-port probes and drop --ignore-paths"},
       {"exemptNamespaces", "namespaces never judged"},
   };

@@ -152,6 +152,65 @@ class ThroughTheApiServer(unittest.TestCase):
         self.assertIn("[node-label-immutable]", err)
         self.assertEqual(self.c.get("pod", name, ns)["metadata"]["labels"]["sei.io/node"], "atlantic-2-rpc-0")
 
+    def pods(self, ns):
+        return json.loads(self.c.ok("-n", ns, "get", "pods", "-o", "json"))["items"]
+
+    def wait_for_pods(self, ns, count, seconds=30):
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and len(self.pods(ns)) != count:
+            time.sleep(0.3)
+        return self.pods(ns)
+
+    def test_a_legacy_statefulset_admitted_before_enforcement_replaces_its_pods_once_its_controller_is_trusted(self):
+        """seiguard installed on today's fleet: the StatefulSet was admitted in
+        audit mode (rollout step 1), enforcement comes with workloadControllers
+        trusting the StatefulSet controller (kube-controller-manager runs with
+        --use-service-account-credentials, so the pod's CREATE comes from its
+        own user). An image bump is ratcheted, a deleted pod is re-created,
+        warned and injected; without the trust it is refused and stays gone."""
+        ns = self.namespace()
+        sts = workload("StatefulSet", "pacific-1-val-0", pod_of("seinode-pod-legacy"), replicas=1)
+        sts["spec"]["podManagementPolicy"] = "Parallel"
+        trusting = os.path.join(self.tmp, "trusting.yaml")
+        with open(trusting, "w") as f:
+            f.write('workloadControllers: ["system:serviceaccount:kube-system:statefulset-controller"]\n')
+        try:
+            self.c.webhook("start", "--policy-file", os.path.join(SOURCE, "manifests", "overlays", "audit", "policy.yaml"))
+            code, _, err = self.apply(ns, sts)
+            self.assertEqual(code, 0, err)
+            self.assertIn("Warning: [proxy-ignore-paths]", err)
+            (pod,) = self.wait_for_pods(ns, 1)
+
+            self.c.webhook("start", "--policy-file", trusting)
+            bumped = json.loads(json.dumps(sts))
+            bumped["spec"]["template"]["spec"]["containers"][0]["image"] = "ghcr.io/sei-protocol/sei:v6.4.0"
+            code, _, err = self.apply(ns, bumped)
+            self.assertEqual(code, 0, err)
+            self.assertIn("Warning: [probe-on-proxy-port] seid: already so before this update:", err)
+            self.c.ok("-n", ns, "delete", "pod", pod["metadata"]["name"], "--wait=false")
+            deadline = time.monotonic() + 30
+            pods = []
+            while time.monotonic() < deadline and not any(p["metadata"]["uid"] != pod["metadata"]["uid"] for p in pods):
+                pods = self.pods(ns)
+                time.sleep(0.3)
+            (again,) = [p for p in pods if p["metadata"]["uid"] != pod["metadata"]["uid"]]
+            self.assertEqual(again["spec"]["containers"][0]["image"], "ghcr.io/sei-protocol/sei:v6.4.0")
+            sidecar = next(c for c in again["spec"]["initContainers"] if c["name"] == "sei-sidecar")
+            self.assertIn(9100, [p["containerPort"] for p in sidecar.get("ports", [])])
+            self.assertEqual(again["metadata"]["labels"]["sei.io/node"], "pacific-1-val-0")
+
+            self.c.webhook("start")
+            self.c.ok("-n", ns, "delete", "pod", again["metadata"]["name"], "--wait=false")
+            deadline = time.monotonic() + 30
+            events = ""
+            while time.monotonic() < deadline and "[proxy-ignore-paths]" not in events:
+                events = self.c.ok("-n", ns, "get", "events", "--field-selector", "reason=FailedCreate", "-o", "json")
+                time.sleep(0.3)
+            self.assertIn("seiguard.sei.io\\\" denied the request", events)
+            self.assertEqual(self.pods(ns), [])
+        finally:
+            self.c.webhook("start")
+
     def test_warn_mode_rules_are_kubectl_warnings_that_keep_their_fix(self):
         ns = self.namespace()
         template = pod_of("seinode-pod-needs-injection")

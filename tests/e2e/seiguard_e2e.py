@@ -95,7 +95,7 @@ def audit_findings(response):
     return out
 
 
-def make_review(obj, operation, old, version="v1"):
+def make_review(obj, operation, old, version="v1", user="admin"):
     """The review tests/test_util.cc MakeReview builds, for one case."""
     anyobj = obj if obj is not None else old
     api_version = anyobj.get("apiVersion", "v1")
@@ -108,7 +108,7 @@ def make_review(obj, operation, old, version="v1"):
         "kind": {"group": group, "version": "v1", "kind": kind},
         "resource": {"group": group, "version": "v1", "resource": resource},
         "name": meta.get("name", ""), "namespace": meta.get("namespace", ""),
-        "operation": operation, "userInfo": {"username": "admin"},
+        "operation": operation, "userInfo": {"username": user},
         "object": obj, "oldObject": old, "dryRun": False}}
 
 
@@ -131,7 +131,7 @@ def rule_cases():
                                   o.get("patch", []))
             if op == "DELETE":
                 obj, old = old, obj
-            review = make_review(obj, op, old, case.get("version", "v1"))
+            review = make_review(obj, op, old, case.get("version", "v1"), case.get("user", "admin"))
             if op == "CONNECT":
                 review["request"]["object"] = None
             if "subResource" in case:

@@ -172,6 +172,7 @@ TEST_P(RuleCases, Converge) {
   }
   if (op == "DELETE") std::swap(object, old);
   json review = MakeReview(object, op, old, c.value("version", "v1"));
+  review["request"]["userInfo"]["username"] = c.value("user", "admin");
   if (op == "CONNECT") review["request"]["object"] = nullptr;
   if (c.contains("subResource")) review["request"]["subResource"] = c["subResource"];
 

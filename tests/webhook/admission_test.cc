@@ -243,6 +243,47 @@ TEST(AdmissionReaders, UnusualBodiesGoToTheDomReader) {
   EXPECT_EQ(first->decision, Decision::kSkipped);
 }
 
+// The legacy fixture is the StatefulSet controller's request: under a policy
+// that trusts that user it is allowed with warnings, by both readers alike;
+// any other userInfo (absent, null, not a string, twice) trusts no one.
+TEST(AdmissionReaders, TrustTheRequestingUserAlike) {
+  auto policy = PolicyFromJson(
+      json{{"workloadControllers", {"system:serviceaccount:kube-system:statefulset-controller"}}}, "test");
+  ASSERT_TRUE(policy.ok());
+  std::string go_order = Fixture("seinode-pod-legacy");
+  const std::string user = "\"userInfo\":{\"username\":\"system:serviceaccount:kube-system:statefulset-controller\"";
+  ASSERT_NE(go_order.find(user), std::string::npos);
+  std::vector<std::pair<std::string, bool>> cases = {{go_order, true}};
+  auto with_user = [&](const std::string& replacement) {
+    std::string body = go_order;
+    body.replace(body.find(user), user.size(), replacement);
+    return body;
+  };
+  cases.emplace_back(with_user("\"userInfo\":{\"username\":\"admin\""), false);
+  cases.emplace_back(with_user("\"userInfo\":{\"username\":null"), false);
+  cases.emplace_back(with_user("\"userInfo\":{\"username\":7"), false);
+  cases.emplace_back(with_user("\"userInfo\":{\"username\":\"admin\",\"username\":\"x\""), false);
+  json dropped = json::parse(go_order);
+  dropped["request"].erase("userInfo");
+  cases.emplace_back(dropped.dump(), false);
+  AdmissionHandler handler;
+  for (const auto& [body, trusted] : cases) {
+    SCOPED_TRACE(body.substr(body.find("userInfo") == std::string::npos ? 0 : body.find("userInfo"), 80));
+    for (Endpoint ep : {Endpoint::kValidate, Endpoint::kMutate}) {
+      // A key twice is the DOM reader's to answer (UnusualBodiesGoToTheDomReader).
+      if (body.find("\"username\":\"x\"") == std::string::npos) {
+        EXPECT_EQ(testing::ReadersDisagree(body, ep, *policy), "");
+      }
+      auto r = handler.Review(body, ep, *policy);
+      ASSERT_TRUE(r.ok());
+      EXPECT_EQ(r->decision == Decision::kDenied, !trusted) << r->body;
+    }
+    EXPECT_EQ(json::parse(body)["request"].contains("userInfo") && trusted,
+              handler.Review(body, Endpoint::kValidate, *policy)->user ==
+                  "system:serviceaccount:kube-system:statefulset-controller");
+  }
+}
+
 TEST(AdmissionReaders, EscapedKeysReadAsTheDomReadsThem) {
   std::string body = Fixture("seinode-pod-legacy");
   // "args" spelled with an escape in every container: the On-Demand reader
