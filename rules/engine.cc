@@ -126,7 +126,13 @@ bool Judge::IsProxy(const Container& c) const {
   return ImageName(c.image).find(policy_.proxy_image_match) != std::string_view::npos;
 }
 
-const Container* Judge::Sidecar() const { return pod().FindContainer(policy_.sidecar_name); }
+const Container* Judge::Sidecar() const {
+  return IsBootstrap() ? nullptr : pod().FindContainer(policy_.sidecar_name);
+}
+
+bool Judge::IsBootstrap() const {
+  return policy_.IsBootstrap(object_.IsService() ? object_.meta : object_.pod.meta);
+}
 
 std::string_view Judge::ExpectedNodeLabel() const {
   if (object_.IsPod()) {

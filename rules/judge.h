@@ -26,9 +26,13 @@ class Judge {
   Operation operation() const { return op_; }
   const NetworkContext* network() const { return network_; }
 
-  // The proxy containers (by name or image) and the sidecar (may be null).
+  // The proxy containers (by name or image) and the sidecar that serves the
+  // public listener (null when there is none, and on a bootstrap pod).
   bool IsProxy(const Container& c) const;
   const Container* Sidecar() const;
+  // A bootstrap pod (or its template), or a bootstrap Service (policy
+  // scope.bootstrapLabels).
+  bool IsBootstrap() const;
 
   // The value node-label requires: the controlling StatefulSet's name for a
   // Pod, the StatefulSet's own name for its template; "" when none.

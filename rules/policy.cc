@@ -170,6 +170,15 @@ bool Policy::Exempt(std::string_view ns) const {
          exempt_namespaces.end();
 }
 
+bool Policy::IsBootstrap(const ObjectMeta& meta) const {
+  if (bootstrap_labels.empty()) return false;
+  for (const auto& [key, value] : bootstrap_labels) {
+    const std::string_view* have = meta.Label(key);
+    if (have == nullptr || *have != value) return false;
+  }
+  return true;
+}
+
 bool Policy::IsWorkloadController(std::string_view user) const {
   return !user.empty() && std::find(workload_controllers.begin(), workload_controllers.end(), user) !=
                               workload_controllers.end();
@@ -238,8 +247,9 @@ StatusOr<Policy> PolicyFromJson(const json& doc, std::string_view source) {
     }
   }
   if (auto it = doc.find("scope"); it != doc.end() && !it->is_null()) {
-    if (r.ExpectObject(*it, "scope", {"ownerKind", "kinds"})) {
+    if (r.ExpectObject(*it, "scope", {"ownerKind", "kinds", "bootstrapLabels"})) {
       r.String(*it, "ownerKind", "scope", &p.owner_kind);
+      r.LabelMap(*it, "bootstrapLabels", "scope", &p.bootstrap_labels);
       if (auto k = it->find("kinds"); k != it->end() && !k->is_null()) {
         std::vector<std::string> names;
         r.StringList(*it, "kinds", &names);
@@ -338,6 +348,8 @@ nlohmann::ordered_json PolicyToJson(const Policy& p) {
   for (Kind k : p.kinds) kinds.push_back(KindName(k));
   ordered pod_labels = ordered::object();
   for (const auto& [k, v] : p.controller_pod_labels) pod_labels[k] = v;
+  ordered bootstrap = ordered::object();
+  for (const auto& [k, v] : p.bootstrap_labels) bootstrap[k] = v;
   return ordered{
       {"apiVersion", kApiVersion},
       {"kind", kKind},
@@ -357,7 +369,7 @@ nlohmann::ordered_json PolicyToJson(const Policy& p) {
         {"controllerPodLabels", pod_labels},
         {"monitoringNamespaces", p.monitoring_namespaces},
         {"nodeCIDRs", p.node_cidrs}}},
-      {"scope", {{"ownerKind", p.owner_kind}, {"kinds", kinds}}},
+      {"scope", {{"ownerKind", p.owner_kind}, {"kinds", kinds}, {"bootstrapLabels", bootstrap}}},
       {"rules", rules},
       {"ratchet", ratchet},
       {"workloadControllers", p.workload_controllers},

@@ -43,6 +43,14 @@ struct Policy {
   // only these kinds are judged at all.
   std::string owner_kind = "SeiNode";
   std::vector<Kind> kinds{std::begin(kJudgeableKinds), std::end(kJudgeableKinds)};
+  // Bootstrap pods: sei-k8s-controller's bootstrap Job pods and their
+  // headless Service carry these labels (internal/task/bootstrap_resources.go
+  // BootstrapLabels). They run seid to a halt height behind a proxy with no
+  // --ignore-paths and no probes, and nothing scrapes or probes their sidecar:
+  // it gets no public port or env var (neither injected nor required), and
+  // their Service needs no public port. The proxy and probe rules still
+  // judge them. Empty: no pod is a bootstrap pod.
+  Labels bootstrap_labels = {{"sei.io/component", "bootstrap"}};
 
   // Who may reach the two ports through NetworkPolicies (the defaults of
   // manifests/platform/params.yaml): the controller's pods reach the proxy;
@@ -83,6 +91,8 @@ struct Policy {
   Audience ProxyAudience() const { return {{controller_namespace}, controller_pod_labels, {}}; }
   Audience PublicAudience() const { return {monitoring_namespaces, {}, node_cidrs}; }
   bool Exempt(std::string_view ns) const;
+  // True when `labels` hold every bootstrap label (never when there are none).
+  bool IsBootstrap(const ObjectMeta& meta) const;
   bool IsWorkloadController(std::string_view user) const;
 
   static std::array<Action, kRuleCount> DefaultActions();

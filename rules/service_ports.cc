@@ -8,7 +8,7 @@ namespace {
 
 void Check(Judge& judge) {
   const Object& obj = judge.object();
-  if (!obj.IsService() || !obj.service.Headless()) return;
+  if (!obj.IsService() || !obj.service.Headless() || judge.IsBootstrap()) return;
   const Policy& policy = judge.policy();
   struct Want {
     int64_t port;
@@ -28,9 +28,11 @@ void Check(Judge& judge) {
 // The ports a headless Service lacks.
 void Cel(const Policy& p, cel::Twin& twin) {
   const std::string pub = std::to_string(p.public_port), proxy = std::to_string(p.proxy_port);
+  twin.variables.push_back({"serviceLabels", cel::LabelsOf("object")});
   twin.variables.push_back(
       {"serviceMissing",
-       "variables.kind == 'Service' && " + cel::HasChain("object", {"spec", "clusterIP"}) +
+       "variables.kind == 'Service' && !(" + cel::BootstrapMatch("variables.serviceLabels", p) + ") && " +
+           cel::HasChain("object", {"spec", "clusterIP"}) +
            " && object.spec.clusterIP == 'None'\n  ? [" + proxy + ", " + pub +
            "].filter(want, !(has(object.spec.ports) && object.spec.ports.exists(q, has(q.port) && "
            "q.port == want)))\n  : []"});
@@ -52,7 +54,8 @@ const RuleDef registry::service_ports = {
     .summary = "a headless SeiNode Service exposes 8443 and 9100",
     .description =
         "A headless Service of a SeiNode (label sei.io/node or a SeiNode owner) exposes both "
-        "the proxy port 8443 and the public port 9100.",
+        "the proxy port 8443 and the public port 9100. A bootstrap pod's Service (label "
+        "sei.io/component=bootstrap) needs only 8443.",
     .fix = "Add the missing port (8443 for tasks through the proxy, 9100 for health and "
             "metrics) to the Service.",
     .check = Check,

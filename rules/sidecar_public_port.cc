@@ -134,7 +134,9 @@ const RuleDef registry::sidecar_public_port = {
     .description =
         "The sei-sidecar container exposes containerPort 9100 named public (TCP). Another "
         "container already using 9100, a port named public with another number, or 9100 "
-        "under another name is a conflict. The mutating webhook adds the port when missing.",
+        "under another name is a conflict. The mutating webhook adds the port when missing. "
+        "Bootstrap Job pods (label sei.io/component=bootstrap) are left alone: nothing probes "
+        "or scrapes their sidecar.",
     .fix = "Add {name: public, containerPort: 9100, protocol: TCP} to the sei-sidecar "
             "container's ports, and free port 9100 and the name public elsewhere in the pod.",
     .check = Check,

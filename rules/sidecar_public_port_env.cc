@@ -77,7 +77,8 @@ const RuleDef registry::sidecar_public_port_env = {
     .description =
         "The sei-sidecar container has env SEI_SIDECAR_PUBLIC_PORT equal to the public port. "
         "The mutating webhook adds it when missing; a different value is refused; a value "
-        "from valueFrom cannot be checked and is a warning.",
+        "from valueFrom cannot be checked and is a warning. Bootstrap Job pods are left "
+        "alone, as for sidecar-public-port.",
     .fix = "Set env SEI_SIDECAR_PUBLIC_PORT to \"9100\" on the sei-sidecar container.",
     .check = Check,
     .cel = Cel,

@@ -17,9 +17,23 @@ std::string TemplateOf(const std::string& root) {
          HasChain(root, {"spec", "template"}) + " ? " + root + ".spec.template : {}";
 }
 
+}  // namespace
+
 std::string LabelsOf(const std::string& t) {
   return "has(" + t + ".metadata) && has(" + t + ".metadata.labels) ? " + t + ".metadata.labels : {}";
 }
+
+std::string BootstrapMatch(const std::string& labels, const Policy& p) {
+  if (p.bootstrap_labels.empty()) return "false";
+  std::string out;
+  for (const auto& [key, value] : p.bootstrap_labels) {
+    out += (out.empty() ? "" : " && ") + Str(key) + " in " + labels + " && " + labels + "[" + Str(key) +
+           "] == " + Str(value);
+  }
+  return out;
+}
+
+namespace {
 
 std::string OwnedBy(const std::string& root, const Policy& p) {
   return "(" + HasChain(root, {"metadata", "ownerReferences"}) + " && " + root +
@@ -251,7 +265,10 @@ std::vector<Variable> Variables(const Policy& p) {
        "variables.tmpl.spec.containers : [])"},
       // The sidecar: the first container of that name.
       {"sidecars", "variables.containers.filter(c, c.name == " + sidecar + ")"},
-      {"hasSidecar", "size(variables.sidecars) > 0"},
+      // Bootstrap pods and their template (Policy::bootstrap_labels): their
+      // sidecar needs no public listener, so it counts as none here.
+      {"bootstrap", BootstrapMatch("variables.labels", p)},
+      {"hasSidecar", "!variables.bootstrap && size(variables.sidecars) > 0"},
       {"sidecar", "variables.hasSidecar ? variables.sidecars[0] : {}"},
       {"sidecarPorts", "has(variables.sidecar.ports) ? variables.sidecar.ports : []"},
       {"nodeLabelApplies", "variables.kind != 'Service' && variables.present"},

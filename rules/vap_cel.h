@@ -30,6 +30,10 @@ namespace seiguard::cel {
 
 // A CEL string literal holding exactly `s`.
 std::string Str(std::string_view s);
+// CEL map: the labels of object `t` ({} when none).
+std::string LabelsOf(const std::string& t);
+// CEL bool: the label map `labels` holds every bootstrap label of the policy.
+std::string BootstrapMatch(const std::string& labels, const Policy& p);
 // `s` as an RE2 pattern matching itself literally.
 std::string QuoteRegex(std::string_view s);
 

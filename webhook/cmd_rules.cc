@@ -62,6 +62,7 @@ std::string_view FieldComment(const std::string& path) {
       {"network.nodeCIDRs", "...and the nodes (kubelet probes)"},
       {"scope.ownerKind", "owner kind that brings workloads and Services into scope"},
       {"scope.kinds", "the kinds judged at all"},
+      {"scope.bootstrapLabels", "labels of bootstrap pods and Services: no public port needed"},
       {"rules", "each rule's action (seiguard rules)"},
       {"ratchet", "on UPDATE, only warn what the old object already had (true | false)"},
       {"workloadControllers", "users whose Pods, made from an admitted template, are only warned"},
