@@ -8,18 +8,6 @@
 namespace seiguard {
 namespace {
 
-// "quay.io/brancz/kube-rbac-proxy:v0.19.1@sha256:..." -> "quay.io/brancz/kube-rbac-proxy"
-std::string_view ImageName(std::string_view image) {
-  size_t at = image.find('@');
-  if (at != std::string_view::npos) image = image.substr(0, at);
-  size_t slash = image.rfind('/');
-  size_t colon = image.rfind(':');
-  if (colon != std::string_view::npos && (slash == std::string_view::npos || colon > slash)) {
-    image = image.substr(0, colon);
-  }
-  return image;
-}
-
 bool PodInScope(const PodView& pod, const Policy& policy) {
   if (pod.meta.Label(policy.node_label) != nullptr) return true;
   return pod.FindContainer(policy.sidecar_name) != nullptr;
@@ -117,7 +105,11 @@ Judge::Judge(const Policy& policy, const Object& object, const Object* old_objec
     // A Pod's spec is immutable: on UPDATE nothing but labels is patched.
     patch_spec_ = op == Operation::kCreate;
   }
-  remediate_ = patch_spec_ && (policy.remediate || mode == Mode::kFix);
+  // Remediation moves probes to the public listener: only where the sidecar
+  // serves it (policy sidecar.publicListenerImages).
+  wants_remediation_ = patch_spec_ && (policy.remediate || mode == Mode::kFix);
+  const Container* sidecar = object.pod.FindContainer(policy.sidecar_name);
+  remediate_ = wants_remediation_ && sidecar != nullptr && policy.ServesPublicListener(sidecar->image);
   moot_on_deny_ = mode == Mode::kMutate && !(object.IsPod() && op == Operation::kUpdate);
 }
 
@@ -128,6 +120,23 @@ bool Judge::IsProxy(const Container& c) const {
 
 const Container* Judge::Sidecar() const {
   return IsBootstrap() ? nullptr : pod().FindContainer(policy_.sidecar_name);
+}
+
+std::string Judge::SidecarFirst() const {
+  if (!wants_remediation_ || remediate_) return {};
+  const std::string port = std::to_string(policy_.public_port);
+  const Container* sidecar = object_.pod.FindContainer(policy_.sidecar_name);
+  if (sidecar == nullptr) return " (not rewritten: no " + policy_.sidecar_name + " serves port " + port + " here)";
+  std::string out = " (not rewritten: " + policy_.sidecar_name + " image \"" + std::string(sidecar->image) +
+                    "\" is not one the policy's sidecar.publicListenerImages says serves port " + port;
+  if (policy_.public_listener_images.empty()) {
+    return out + "; roll out a sidecar release that does first, and list it there)";
+  }
+  out += "; roll out one that does first: ";
+  for (size_t i = 0; i < policy_.public_listener_images.size(); ++i) {
+    out += (i == 0 ? "" : " or ") + policy_.public_listener_images[i];
+  }
+  return out + ")";
 }
 
 bool Judge::IsBootstrap() const {

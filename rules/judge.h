@@ -38,7 +38,12 @@ class Judge {
   // Pod, the StatefulSet's own name for its template; "" when none.
   std::string_view ExpectedNodeLabel() const;
 
+  // Remediation is asked for and the sidecar serves the public listener.
   bool CanRemediate() const { return remediate_; }
+  // Remediation is asked for, but the sidecar does not serve the public
+  // listener: what to append to the fix, saying which sidecar to roll out
+  // first ("" otherwise).
+  std::string SidecarFirst() const;
   // The engine will turn this object's denials into warnings: a denial does
   // not make the patch moot.
   void KeepPatchesOnDeny() { moot_on_deny_ = false; }
@@ -98,6 +103,7 @@ class Judge {
   Evaluation* out_;
   bool patch_labels_ = false;
   bool patch_spec_ = false;
+  bool wants_remediation_ = false;
   bool remediate_ = false;
   bool moot_on_deny_ = false;
   bool denied_ = false;

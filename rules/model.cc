@@ -1,5 +1,7 @@
 #include "rules/model.h"
 
+#include <utility>
+
 namespace seiguard {
 
 std::string_view KindName(Kind kind) {
@@ -63,6 +65,32 @@ bool IsWorkload(Kind kind) {
     default:
       return false;
   }
+}
+
+namespace {
+
+// The image without its digest, and where its tag's colon is (npos: none).
+std::pair<std::string_view, size_t> TagColon(std::string_view image) {
+  size_t at = image.find('@');
+  if (at != std::string_view::npos) image = image.substr(0, at);
+  size_t slash = image.rfind('/');
+  size_t colon = image.rfind(':');
+  if (colon != std::string_view::npos && slash != std::string_view::npos && colon < slash) {
+    colon = std::string_view::npos;
+  }
+  return {image, colon};
+}
+
+}  // namespace
+
+std::string_view ImageName(std::string_view image) {
+  auto [undigested, colon] = TagColon(image);
+  return colon == std::string_view::npos ? undigested : undigested.substr(0, colon);
+}
+
+std::string_view ImageTag(std::string_view image) {
+  auto [undigested, colon] = TagColon(image);
+  return colon == std::string_view::npos ? std::string_view() : undigested.substr(colon + 1);
 }
 
 std::string_view ProbeFieldName(ProbeType type) {

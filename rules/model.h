@@ -102,6 +102,12 @@ struct EnvVar {
 enum class ProbeType { kStartup, kLiveness, kReadiness };
 enum class ProbeHandler { kNone, kHttpGet, kTcpSocket, kGrpc, kExec };
 
+// An image reference's parts: "quay.io/brancz/kube-rbac-proxy:v0.19.1@sha256:..."
+// has the name "quay.io/brancz/kube-rbac-proxy" and the tag "v0.19.1" ("" when
+// none; a registry's ":5000" is not a tag).
+std::string_view ImageName(std::string_view image);
+std::string_view ImageTag(std::string_view image);
+
 std::string_view ProbeFieldName(ProbeType type);      // "livenessProbe"
 std::string_view ProbeHandlerName(ProbeHandler handler);  // "httpGet"
 

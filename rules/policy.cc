@@ -1,7 +1,10 @@
 #include "rules/policy.h"
 
 #include <algorithm>
+#include <array>
 #include <initializer_list>
+#include <optional>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -179,6 +182,63 @@ bool Policy::IsBootstrap(const ObjectMeta& meta) const {
   return true;
 }
 
+namespace {
+
+// "v0.0.71", "1.2", "2.0.0-rc.1+build" -> ({0, 0, 71}, pre-release or not).
+struct Version {
+  std::array<int64_t, 3> number{};
+  std::string pre;
+};
+
+std::optional<Version> ParseVersion(std::string_view text) {
+  if (!text.empty() && (text[0] == 'v' || text[0] == 'V')) text.remove_prefix(1);
+  if (size_t plus = text.find('+'); plus != std::string_view::npos) text = text.substr(0, plus);
+  Version v;
+  if (size_t dash = text.find('-'); dash != std::string_view::npos) {
+    v.pre = std::string(text.substr(dash + 1));
+    if (v.pre.empty()) return std::nullopt;
+    text = text.substr(0, dash);
+  }
+  size_t part = 0;
+  while (true) {
+    size_t digits = 0;
+    int64_t n = 0;
+    while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9' && digits < 9) {
+      n = n * 10 + (text[digits] - '0');
+      ++digits;
+    }
+    if (digits == 0 || part == 3) return std::nullopt;
+    v.number[part++] = n;
+    text.remove_prefix(digits);
+    if (text.empty()) return v;
+    if (text[0] != '.') return std::nullopt;
+    text.remove_prefix(1);
+  }
+}
+
+bool AtLeast(const Version& have, const Version& want) {
+  if (have.number != want.number) return have.number > want.number;
+  if (have.pre.empty() || want.pre.empty()) return have.pre.empty();  // a release is above its pre-releases
+  return have.pre >= want.pre;
+}
+
+constexpr std::string_view kAtLeast = ">=";
+
+}  // namespace
+
+bool Policy::ServesPublicListener(std::string_view image) const {
+  for (const std::string& entry : public_listener_images) {
+    if (std::string_view(entry).substr(0, kAtLeast.size()) == kAtLeast) {
+      std::optional<Version> want = ParseVersion(std::string_view(entry).substr(kAtLeast.size()));
+      std::optional<Version> have = ParseVersion(ImageTag(image));
+      if (want && have && AtLeast(*have, *want)) return true;
+    } else if (entry == image || (ImageName(entry) == entry && ImageName(image) == entry)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 bool Policy::IsWorkloadController(std::string_view user) const {
   return !user.empty() && std::find(workload_controllers.begin(), workload_controllers.end(), user) !=
                               workload_controllers.end();
@@ -209,11 +269,20 @@ StatusOr<Policy> PolicyFromJson(const json& doc, std::string_view source) {
   }
   if (auto it = doc.find("sidecar"); it != doc.end() && !it->is_null()) {
     if (r.ExpectObject(*it, "sidecar",
-                       {"containerName", "publicPort", "publicPortName", "publicPortEnv"})) {
+                       {"containerName", "publicPort", "publicPortName", "publicPortEnv",
+                        "publicListenerImages"})) {
       r.String(*it, "containerName", "sidecar", &p.sidecar_name);
       r.Port(*it, "publicPort", "sidecar", &p.public_port);
       r.String(*it, "publicPortName", "sidecar", &p.public_port_name);
       r.String(*it, "publicPortEnv", "sidecar", &p.public_port_env);
+      r.StringList(*it, "publicListenerImages", &p.public_listener_images, "sidecar");
+      for (size_t i = 0; i < p.public_listener_images.size(); ++i) {
+        std::string_view entry = p.public_listener_images[i];
+        if (entry.substr(0, kAtLeast.size()) == kAtLeast && !ParseVersion(entry.substr(kAtLeast.size()))) {
+          r.Error("sidecar.publicListenerImages[" + std::to_string(i) + "]",
+                  "\"" + std::string(entry) + "\" is not >=VERSION (such as >=v0.0.71)");
+        }
+      }
       if (p.public_port_name.size() > 15) {
         r.Error("sidecar.publicPortName", "a port name has at most 15 characters");
       }
@@ -362,7 +431,8 @@ nlohmann::ordered_json PolicyToJson(const Policy& p) {
        {{"containerName", p.sidecar_name},
         {"publicPort", p.public_port},
         {"publicPortName", p.public_port_name},
-        {"publicPortEnv", p.public_port_env}}},
+        {"publicPortEnv", p.public_port_env},
+        {"publicListenerImages", p.public_listener_images}}},
       {"nodeLabel", p.node_label},
       {"network",
        {{"controllerNamespace", p.controller_namespace},

@@ -36,6 +36,15 @@ struct Policy {
   int64_t public_port = 9100;
   std::string public_port_name = "public";
   std::string public_port_env = "SEI_SIDECAR_PUBLIC_PORT";
+  // The sidecar images that serve the public listener: remediation (policy
+  // remediate, check --fix) moves probes to it and drops --ignore-paths only
+  // where the sidecar's image is one of these; elsewhere the finding says to
+  // roll such a sidecar out first. An entry is ">=VERSION" (the image's tag as
+  // a version: "v0.0.71" or "0.0.71", a pre-release below its release), an
+  // image name (any tag or digest of it) or a full reference (exactly that
+  // tag or digest). None by default: no released seictl serves :9100 (its
+  // serve.go:30 and :158-165 at v0.0.70 read one port and open one listener).
+  std::vector<std::string> public_listener_images;
 
   std::string node_label = "sei.io/node";
 
@@ -94,6 +103,7 @@ struct Policy {
   // True when `labels` hold every bootstrap label (never when there are none).
   bool IsBootstrap(const ObjectMeta& meta) const;
   bool IsWorkloadController(std::string_view user) const;
+  bool ServesPublicListener(std::string_view image) const;
 
   static std::array<Action, kRuleCount> DefaultActions();
   static std::array<bool, kRuleCount> AllRatchet();

@@ -54,6 +54,7 @@ void Check(Judge& judge) {
       fix.reserve(pub.size() + probe.http_path.size() + 40);
       fix.append("point it at the public port ").append(pub);
       if (!probe.http_path.empty()) fix.append(" (path ").append(probe.http_path).append(")");
+      if (probe.handler != ProbeHandler::kGrpc) fix += judge.SidecarFirst();
       judge.Violation(std::move(path), c.name, std::move(what), std::move(fix));
     }
   }

@@ -100,7 +100,8 @@ void Check(Judge& judge) {
       for (size_t i : hits) {
         judge.Violation(base.Key(field).Index(i), c.name,
                         FlagText(list, i) + " serves those paths without authentication",
-                        "remove it; serve health and metrics on the sidecar's public port " + port);
+                        "remove it; serve health and metrics on the sidecar's public port " + port +
+                            judge.SidecarFirst());
       }
     }
   }

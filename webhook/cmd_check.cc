@@ -59,7 +59,11 @@ int RunCheck(const CheckOptions& opt) {
     fixed.files = manifests.files;
     fixed.errors = manifests.errors;
     ParseManifestText("<fixed>", text, &fixed);
-    CheckReport after = Check(fixed, *policy);
+    // Judged as remediation asked for, so that what it left alone (a sidecar
+    // without the public listener) says which sidecar to roll out first.
+    Policy remediating = *policy;
+    remediating.remediate = true;
+    CheckReport after = Check(fixed, remediating);
     std::cerr << TextReport(after);
     if (!after.errors.empty()) return kExitUsage;
     bool failing = after.Count(Severity::kDeny) > 0 || (opt.warnings_as_errors && after.Count(Severity::kWarn) > 0);

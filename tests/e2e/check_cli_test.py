@@ -232,12 +232,14 @@ spec:
   containers:
   - <<: *proxy
     ports: [{containerPort: 8443}]
+  - {name: sei-sidecar, image: "ghcr.io/sei-protocol/seictl:v0.1.0"}
 """
         code, out, _ = self.check(self.write("merge.yaml", text))
         self.assertEqual(code, 1, out)
         self.assertRegex(out, r"merge\.yaml:6:5: deny \[proxy-ignore-paths\] Pod/p: spec\.containers\[0\]\.args\[1\]")
         # --fix writes the merge out and drops the flag; kubectl reads it as fixed.
-        code, fixed, err = run(["check", "--fix", os.path.join(self.tmp, "merge.yaml")])
+        serving = self.write("serving.yaml", "sidecar: {publicListenerImages: ['>=v0.1.0']}\n")
+        code, fixed, err = run(["check", "--fix", "--policy-file", serving, os.path.join(self.tmp, "merge.yaml")])
         self.assertNotIn(b"<<", fixed)
         doc = yaml.safe_load(fixed)
         self.assertEqual(doc["spec"]["containers"][0]["args"], ["--secure-listen-address=0.0.0.0:8443"])
@@ -301,7 +303,19 @@ spec:
         original["metadata"]["labels"]["version"] = "1.10"
         legacy = pod("seinode-pod-legacy")
         path = self.write("two.yaml", yaml.safe_dump_all([original, legacy], sort_keys=False))
+        # No released sidecar serves :9100: by default the legacy pod's probes
+        # stay where they are and the findings say what to roll out first.
         code, out, err = self.check("--fix", path)
+        self.assertEqual(code, 1, err)
+        kept = list(yaml.safe_load_all(out))[1]["spec"]["initContainers"][2]
+        self.assertEqual(kept["livenessProbe"]["httpGet"]["port"], 8443)
+        self.assertTrue(any("--ignore-paths" in a for a in kept["args"]))
+        self.assertIn('(not rewritten: sei-sidecar image "ghcr.io/sei-protocol/seictl@sha256:', err)
+        self.assertIn("roll out a sidecar release that does first, and list it there)", err)
+        digest = legacy["spec"]["initContainers"][1]["image"]
+        self.assertEqual(legacy["spec"]["initContainers"][1]["name"], "sei-sidecar")
+        serving = self.write("serving.yaml", yaml.safe_dump({"sidecar": {"publicListenerImages": [digest]}}))
+        code, out, err = self.check("--fix", "--policy-file", serving, path)
         self.assertEqual(code, 0, err)
         fixed = list(yaml.safe_load_all(out))
         self.assertEqual(len(fixed), 2)
@@ -314,7 +328,7 @@ spec:
         self.assertFalse(any("--ignore-paths" in a for a in proxy["args"]))
         self.assertEqual(proxy["livenessProbe"]["httpGet"]["port"], 9100)
         again = self.write("fixed.yaml", out)
-        self.assertEqual(self.check(again)[0], 0)
+        self.assertEqual(self.check("--policy-file", serving, again)[0], 0)
 
     def test_policy_file_applies(self):
         policy = self.write("p.yaml", "rules:\n  proxy-ignore-paths: warn\n  probe-on-proxy-port: warn\n"

@@ -26,7 +26,7 @@ json LegacyPod() {
 // Decodes and evaluates; the objects borrow from the parsers, the
 // Evaluation owns everything it holds.
 Evaluation EvaluatePod(const json& object, Mode mode, Operation op = Operation::kCreate,
-               const json& old = nullptr) {
+               const json& old = nullptr, const Policy& policy = Policy()) {
   JsonParser parser, old_parser;
   std::string text = object.dump(), old_text = old.dump();
   auto root = parser.Parse(text);
@@ -39,7 +39,6 @@ Evaluation EvaluatePod(const json& object, Mode mode, Operation op = Operation::
     EXPECT_TRUE(old_root.ok());
     old_obj = DecodeObject(*old_root, Kind::kPod);
   }
-  Policy policy;
   std::string ns = object.at("metadata").value("namespace", "");
   return Evaluate(Request{op, &*obj, old_obj.ok() ? &*old_obj : nullptr, ns}, policy, mode);
 }
@@ -68,10 +67,45 @@ TEST(EvaluatePatch, MutateBuildsNoPatchForADeniedPod) {
   EXPECT_EQ(denied, (std::vector<RuleId>{ignore, probe, probe, probe, probe}));
 }
 
+// A policy under which the legacy fixture's sidecar serves the public listener.
+Policy ServingSidecar() {
+  Policy policy;
+  policy.public_listener_images = {
+      "ghcr.io/sei-protocol/seictl@sha256:4e1c0b7a9d2f6e3b8a5c1d0f7e9b2a4c6d8e0f1a3b5c7d9e2f4a6b8c0d1e3f5a"};
+  return policy;
+}
+
 TEST(EvaluatePatch, FixKeepsEveryPatchOfADeniedPod) {
-  Evaluation fix = EvaluatePod(LegacyPod(), Mode::kFix);
+  Evaluation fix = EvaluatePod(LegacyPod(), Mode::kFix, Operation::kCreate, nullptr, ServingSidecar());
   EXPECT_FALSE(fix.patch.empty());
   EXPECT_TRUE(HasPatchAt(fix, "/spec/containers/"));
+}
+
+// No released sidecar serves :9100: by default --fix moves no probe and keeps
+// --ignore-paths (the kubelet would find nothing on 9100, and 401 on 8443),
+// and each finding says which sidecar to roll out first.
+TEST(EvaluatePatch, FixRewritesNothingForASidecarWithoutThePublicListener) {
+  Policy versioned;
+  versioned.public_listener_images = {">=v0.0.71"};
+  for (const Policy& policy : {Policy(), versioned}) {
+    Evaluation fix = EvaluatePod(LegacyPod(), Mode::kFix, Operation::kCreate, nullptr, policy);
+    for (const PatchOp& op : fix.patch) EXPECT_EQ(op.op, "add") << op.path.Pointer();
+    ASSERT_TRUE(fix.Denied());
+    size_t told = 0;
+    for (const Finding& f : fix.findings) {
+      if (f.severity != Severity::kDeny) continue;
+      EXPECT_NE(f.fix.find("(not rewritten: sei-sidecar image \"ghcr.io/sei-protocol/seictl@sha256:"),
+                std::string::npos) << f.fix;
+      told += f.fix.find(policy.public_listener_images.empty() ? "roll out a sidecar release that does first"
+                                                               : "roll out one that does first: >=v0.0.71)") !=
+              std::string::npos;
+    }
+    EXPECT_EQ(told, 5u);
+    // Without remediation asked for, the fix says nothing of it.
+    for (const Finding& f : EvaluatePod(LegacyPod(), Mode::kMutate, Operation::kCreate, nullptr, policy).findings) {
+      EXPECT_EQ(f.fix.find("not rewritten"), std::string::npos) << f.fix;
+    }
+  }
 }
 
 TEST(EvaluatePatch, MutateStillPatchesAnAllowedPod) {
@@ -80,7 +114,7 @@ TEST(EvaluatePatch, MutateStillPatchesAnAllowedPod) {
   // denied; the sidecar still lacks its public port and env var.
   Evaluation before = EvaluatePod(pod, Mode::kMutate);
   json fixed = pod;
-  for (const PatchOp& op : EvaluatePod(pod, Mode::kFix).patch) {
+  for (const PatchOp& op : EvaluatePod(pod, Mode::kFix, Operation::kCreate, nullptr, ServingSidecar()).patch) {
     if (op.op == "replace") fixed[json::json_pointer(std::string(op.path.Pointer()))] = op.value;
   }
   Evaluation after = EvaluatePod(fixed, Mode::kMutate);

@@ -101,5 +101,32 @@ TEST(Policy, NetworkKnobsAreValidated) {
   EXPECT_EQ(ok->ProxyAudience().namespaces, std::vector<std::string>{"sei"});
 }
 
+TEST(Policy, RolloutKnobsAreValidated) {
+  auto bad = PolicyFromJson(json::parse(R"({"sidecar":{"publicListenerImages":[">=v1.x", ""]},
+      "workloadControllers":"system:kube-controller-manager","scope":{"bootstrapLabels":{"a":1}}})"),
+                            "p.yaml");
+  ASSERT_FALSE(bad.ok());
+  const std::string& m = bad.status().message();
+  for (const char* want : {"sidecar.publicListenerImages[0]: \">=v1.x\" is not >=VERSION (such as >=v0.0.71)",
+                           "sidecar.publicListenerImages[1]: must be a non-empty string",
+                           "workloadControllers: must be a list of strings",
+                           "scope.bootstrapLabels.a: must be a string"}) {
+    EXPECT_NE(m.find(want), std::string::npos) << "missing: " << want << "\nin: " << m;
+  }
+  auto ok = PolicyFromJson(json::parse(R"({"sidecar":{"publicListenerImages":[">=0.0.71", "reg:5000/seictl"]}})"),
+                           "p.yaml");
+  ASSERT_TRUE(ok.ok()) << ok.status().message();
+  EXPECT_TRUE(ok->ServesPublicListener("ghcr.io/sei-protocol/seictl:v0.0.71"));
+  EXPECT_TRUE(ok->ServesPublicListener("ghcr.io/sei-protocol/seictl:0.1.0@sha256:ab"));
+  EXPECT_FALSE(ok->ServesPublicListener("ghcr.io/sei-protocol/seictl:v0.0.70"));
+  EXPECT_FALSE(ok->ServesPublicListener("ghcr.io/sei-protocol/seictl:v0.0.71-rc.1"));
+  EXPECT_FALSE(ok->ServesPublicListener("ghcr.io/sei-protocol/seictl@sha256:ab"));  // no tag to read
+  EXPECT_FALSE(ok->ServesPublicListener("ghcr.io/sei-protocol/seictl:latest"));
+  EXPECT_TRUE(ok->ServesPublicListener("reg:5000/seictl@sha256:ab"));
+  EXPECT_FALSE(ok->ServesPublicListener("reg:5000/seictl-fork@sha256:ab"));  // another name, no tag
+  EXPECT_TRUE(ok->ServesPublicListener("reg:5000/seictl-fork:v9"));  // a version reads any image's tag
+  EXPECT_FALSE(Policy().ServesPublicListener("ghcr.io/sei-protocol/seictl:v9.9.9"));
+}
+
 }  // namespace
 }  // namespace seiguard
