@@ -84,7 +84,7 @@ TEST(EvaluatePatch, FixKeepsEveryPatchOfADeniedPod) {
 // No released sidecar serves :9100: by default --fix moves no probe and keeps
 // --ignore-paths (the kubelet would find nothing on 9100, and 401 on 8443),
 // and each finding says which sidecar to roll out first.
-TEST(EvaluatePatch, FixRewritesNothingForASidecarWithoutThePublicListener) {
+TEST(EvaluatePatch, FixLeavesASidecarWithoutPublicListener) {
   Policy versioned;
   versioned.public_listener_images = {">=v0.0.71"};
   for (const Policy& policy : {Policy(), versioned}) {
