@@ -283,13 +283,42 @@ std::string DescribePorts(const std::vector<NetworkPolicyPort>& ports, int64_t p
 }
 
 std::string Audience::Describe() const {
+  // Peers with the same labels are described together, in order.
+  std::vector<std::pair<const Labels*, std::vector<std::string>>> groups;
+  for (const AudiencePeer& p : peers) {
+    std::string where = p.namespace_;  // "": the SeiNode's, described last
+    auto same = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return *g.first == p.pod_labels; });
+    if (same == groups.end()) {
+      groups.push_back({&p.pod_labels, {where}});
+    } else {
+      same->second.push_back(where);
+    }
+  }
   std::vector<std::string> parts;
-  if (!namespaces.empty()) {
-    std::string pods = pod_labels.empty() ? "pods" : "pods with " + LabelSelector{pod_labels, {}}.Describe();
-    parts.push_back(pods + " in " + Plural(namespaces.size(), "namespace ", "namespaces ") + Join(namespaces));
+  for (const auto& [labels, where] : groups) {
+    std::string pods = labels->empty() ? "pods" : "pods with " + LabelSelector{*labels, {}}.Describe();
+    std::vector<std::string> named;
+    for (const std::string& w : where) {
+      if (!w.empty()) named.push_back(w);
+    }
+    bool own = named.size() < where.size();
+    std::string in = named.empty() ? "" : Plural(named.size(), "namespace ", "namespaces ") + Join(named);
+    if (own) in += named.empty() ? "the SeiNode's namespace" : " and the SeiNode's";
+    parts.push_back(pods + " in " + in);
   }
   if (!cidrs.empty()) parts.push_back("addresses in " + Join(cidrs));
-  return parts.empty() ? "nobody" : Join(parts, " and ");
+  if (parts.empty()) return "nobody";
+  std::string last = parts.back();
+  parts.pop_back();
+  return parts.empty() ? last : Join(parts) + " and " + last;
+}
+
+std::vector<const Labels*> Audience::In(std::string_view ns, std::string_view own) const {
+  std::vector<const Labels*> out;
+  for (const AudiencePeer& p : peers) {
+    if (p.namespace_ == ns || (p.namespace_.empty() && ns == own)) out.push_back(&p.pod_labels);
+  }
+  return out;
 }
 
 std::string DescribePeer(const NetworkPolicy& policy, const IngressRule& rule, size_t peer_index) {
@@ -331,16 +360,33 @@ std::string PeerExcess(const NetworkPolicy& policy, const IngressRule& rule, siz
     }
     return what;
   }
-  // The pods of the selected namespaces that the audience does not hold.
-  auto pods_beyond = [&](const std::string& where) -> std::string {
-    if (audience.pod_labels.empty() || (peer.pod_selector && peer.pod_selector->Implies(audience.pod_labels))) {
-      return "";
+  // Every pod the peer selects in namespace `ns` is one the audience holds.
+  auto covered = [&](const std::string& ns) {
+    for (const Labels* labels : audience.In(ns, policy.namespace_)) {
+      if (labels->empty() || (peer.pod_selector && peer.pod_selector->Implies(*labels))) return true;
     }
-    return PodsOf(peer, " matching ") + " in " + where + ", not only " + LabelSelector{audience.pod_labels, {}}.Describe();
+    return false;
+  };
+  // The pods of namespaces the audience has a place in that it does not hold.
+  auto pods_beyond = [&](const std::vector<std::string>& names) -> std::string {
+    std::vector<std::string> bare, allowed;
+    for (const std::string& n : names) {
+      if (covered(n)) continue;
+      bare.push_back(n.empty() ? std::string("(the policy's own)") : n);
+      for (const Labels* labels : audience.In(n, policy.namespace_)) {
+        std::string d = LabelSelector{*labels, {}}.Describe();
+        if (std::find(allowed.begin(), allowed.end(), d) == allowed.end()) allowed.push_back(d);
+      }
+    }
+    if (bare.empty()) return "";
+    return PodsOf(peer, " matching ") + " in " + Plural(bare.size(), "namespace ", "namespaces ") + Join(bare) +
+           ", not only " + Join(allowed, " or ");
   };
   if (!peer.namespace_selector) {
-    if (!Has(audience.namespaces, policy.namespace_)) return PodsOf(peer, " matching ") + " in " + OwnNamespace(policy);
-    return pods_beyond("namespace " + policy.namespace_);
+    if (audience.In(policy.namespace_, policy.namespace_).empty()) {
+      return PodsOf(peer, " matching ") + " in " + OwnNamespace(policy);
+    }
+    return pods_beyond({policy.namespace_});
   }
   const LabelSelector& ns = *peer.namespace_selector;
   if (ns.Empty()) return "every namespace";
@@ -350,7 +396,7 @@ std::string PeerExcess(const NetworkPolicy& policy, const IngressRule& rule, siz
     if (name.empty()) {
       others = true;
     } else {
-      (Has(audience.namespaces, name) ? within : beyond).push_back(name);
+      (audience.In(name, policy.namespace_).empty() ? beyond : within).push_back(name);
     }
   }
   if (others || !beyond.empty()) {
@@ -358,7 +404,7 @@ std::string PeerExcess(const NetworkPolicy& policy, const IngressRule& rule, siz
     if (others) what += (what.empty() ? "" : " and ") + std::string("any other namespace");
     return what + " (namespaceSelector " + ns.Describe() + ")";
   }
-  return within.empty() ? "" : pods_beyond(Plural(within.size(), "namespace ", "namespaces ") + Join(within));
+  return pods_beyond(within);
 }
 
 bool NetworkContext::Describes(std::string_view ns) const {

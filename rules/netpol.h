@@ -123,12 +123,22 @@ std::string DescribePorts(const std::vector<NetworkPolicyPort>& ports, int64_t p
 
 // Who may reach a port: pods in `namespaces` carrying `pod_labels` (empty:
 // any pod there), and addresses within `cidrs`.
-struct Audience {
-  std::vector<std::string> namespaces;
+// One kind of peer allowed to reach a listener: the pods with these labels
+// (every pod when none) in this namespace ("": the namespace of the
+// NetworkPolicy, which is the SeiNode's).
+struct AudiencePeer {
+  std::string namespace_;
   Labels pod_labels;
+};
+
+struct Audience {
+  std::vector<AudiencePeer> peers;
   std::vector<std::string> cidrs;
 
   std::string Describe() const;
+  // The label sets allowed in namespace `ns`, where `own` is the policy's
+  // namespace; empty when nobody there is.
+  std::vector<const Labels*> In(std::string_view ns, std::string_view own) const;
 };
 
 // A namespace as the evaluator knows it: its name and labels. The name label

@@ -173,6 +173,18 @@ bool Policy::Exempt(std::string_view ns) const {
          exempt_namespaces.end();
 }
 
+Audience Policy::ProxyAudience() const {
+  Audience a{{{controller_namespace, controller_pod_labels}}, {}};
+  a.peers.insert(a.peers.end(), proxy_clients.begin(), proxy_clients.end());
+  return a;
+}
+
+Audience Policy::PublicAudience() const {
+  Audience a{{}, node_cidrs};
+  for (const std::string& ns : monitoring_namespaces) a.peers.push_back({ns, {}});
+  return a;
+}
+
 bool Policy::IsBootstrap(const ObjectMeta& meta) const {
   if (bootstrap_labels.empty()) return false;
   for (const auto& [key, value] : bootstrap_labels) {
@@ -296,10 +308,31 @@ StatusOr<Policy> PolicyFromJson(const json& doc, std::string_view source) {
     r.Error("sidecar.publicPort", "must differ from proxy.port");
   }
   if (auto it = doc.find("network"); it != doc.end() && !it->is_null()) {
-    if (r.ExpectObject(*it, "network", {"controllerNamespace", "controllerPodLabels", "monitoringNamespaces",
-                                        "nodeCIDRs"})) {
+    if (r.ExpectObject(*it, "network", {"controllerNamespace", "controllerPodLabels", "proxyClients",
+                                        "monitoringNamespaces", "nodeCIDRs"})) {
       r.String(*it, "controllerNamespace", "network", &p.controller_namespace);
       r.LabelMap(*it, "controllerPodLabels", "network", &p.controller_pod_labels);
+      if (auto c = it->find("proxyClients"); c != it->end() && !c->is_null()) {
+        if (!c->is_array()) {
+          r.Error("network.proxyClients", "must be a list of {namespace, podLabels}, got " + TypeName(*c));
+        } else {
+          p.proxy_clients.clear();
+          for (size_t i = 0; i < c->size(); ++i) {
+            const std::string key = "network.proxyClients[" + std::to_string(i) + "]";
+            if (!r.ExpectObject((*c)[i], key, {"namespace", "podLabels"})) continue;
+            AudiencePeer peer;
+            r.String((*c)[i], "namespace", key, &peer.namespace_);
+            r.LabelMap((*c)[i], "podLabels", key, &peer.pod_labels);
+            for (const auto& [label, unused] : peer.pod_labels) {
+              if (!IsQualifiedLabelKey(label)) r.Error(key + ".podLabels", "\"" + label + "\" is not a valid label key");
+            }
+            if (peer.namespace_.empty() && peer.pod_labels.empty()) {
+              r.Error(key, "names neither a namespace nor podLabels: that would be every pod of the SeiNode's namespace");
+            }
+            p.proxy_clients.push_back(std::move(peer));
+          }
+        }
+      }
       r.StringList(*it, "monitoringNamespaces", &p.monitoring_namespaces, "network");
       r.StringList(*it, "nodeCIDRs", &p.node_cidrs, "network");
       for (const auto& [key, unused] : p.controller_pod_labels) {
@@ -417,6 +450,15 @@ nlohmann::ordered_json PolicyToJson(const Policy& p) {
   for (Kind k : p.kinds) kinds.push_back(KindName(k));
   ordered pod_labels = ordered::object();
   for (const auto& [k, v] : p.controller_pod_labels) pod_labels[k] = v;
+  ordered clients = ordered::array();
+  for (const AudiencePeer& peer : p.proxy_clients) {
+    ordered labels = ordered::object();
+    for (const auto& [k, v] : peer.pod_labels) labels[k] = v;
+    ordered one = ordered::object();
+    if (!peer.namespace_.empty()) one["namespace"] = peer.namespace_;
+    one["podLabels"] = labels;
+    clients.push_back(one);
+  }
   ordered bootstrap = ordered::object();
   for (const auto& [k, v] : p.bootstrap_labels) bootstrap[k] = v;
   return ordered{
@@ -437,6 +479,7 @@ nlohmann::ordered_json PolicyToJson(const Policy& p) {
       {"network",
        {{"controllerNamespace", p.controller_namespace},
         {"controllerPodLabels", pod_labels},
+        {"proxyClients", clients},
         {"monitoringNamespaces", p.monitoring_namespaces},
         {"nodeCIDRs", p.node_cidrs}}},
       {"scope", {{"ownerKind", p.owner_kind}, {"kinds", kinds}, {"bootstrapLabels", bootstrap}}},

@@ -62,10 +62,19 @@ struct Policy {
   Labels bootstrap_labels = {{"sei.io/component", "bootstrap"}};
 
   // Who may reach the two ports through NetworkPolicies (the defaults of
-  // manifests/platform/params.yaml): the controller's pods reach the proxy;
-  // monitoring and the nodes (kubelet probes) reach the public port.
+  // manifests/platform/params.yaml): the controller's pods and the other
+  // clients of the task API reach the proxy; monitoring and the nodes
+  // (kubelet probes) reach the public port.
   std::string controller_namespace = "sei-k8s-controller-system";
   Labels controller_pod_labels = {{"control-plane", "controller-manager"}};
+  // Besides the controller, the task API's clients (seictl task/client.go:24
+  // dials :8443): the snapshot-upload CronJob (`seictl task snapshot-upload`,
+  // task/cmd.go:13-16) and operators' `seictl task` pods, each by a label the
+  // platform puts on their pods, in the SeiNode's namespace ("").
+  std::vector<AudiencePeer> proxy_clients = {
+      {"", {{"sei.io/sidecar-client", "snapshot-upload"}}},
+      {"", {{"sei.io/sidecar-client", "seictl-task"}}},
+  };
   std::vector<std::string> monitoring_namespaces = {"monitoring"};
   std::vector<std::string> node_cidrs = {"10.0.0.0/16"};
 
@@ -97,8 +106,8 @@ struct Policy {
   Action action(RuleId id) const { return actions[id.index()]; }
   bool Ratchets(RuleId id) const { return ratchet[id.index()]; }
   bool Judges(Kind kind) const;
-  Audience ProxyAudience() const { return {{controller_namespace}, controller_pod_labels, {}}; }
-  Audience PublicAudience() const { return {monitoring_namespaces, {}, node_cidrs}; }
+  Audience ProxyAudience() const;
+  Audience PublicAudience() const;
   bool Exempt(std::string_view ns) const;
   // True when `labels` hold every bootstrap label (never when there are none).
   bool IsBootstrap(const ObjectMeta& meta) const;

@@ -48,7 +48,7 @@ std::vector<const NetworkPolicy*> Isolating(const NetworkContext& net, const Pod
 
 Listener ProxyListener(const Policy& p) {
   return {p.proxy_port, p.proxy_port_name, p.ProxyAudience(),
-          "narrow who reaches :" + std::to_string(p.proxy_port) + " to the controller's pods"};
+          "narrow who reaches :" + std::to_string(p.proxy_port) + " to the task clients"};
 }
 Listener PublicListener(const Policy& p) {
   return {p.public_port, p.public_port_name, p.PublicAudience(),
@@ -124,12 +124,6 @@ namespace {
 
 const std::string kNameLabel = "'kubernetes.io/metadata.name'";
 
-std::string List(const std::vector<std::string>& values) {
-  std::string out = "[";
-  for (const std::string& v : values) out += (out.size() > 1 ? ", " : "") + cel::Str(v);
-  return out + "]";
-}
-
 // Selector `s` matches a namespace whose only label is its name `c`.
 std::string MatchesOnlyName(const std::string& s, const std::string& c) {
   return "((!has(" + s + ".matchLabels) || " + s + ".matchLabels.all(k, k == " + kNameLabel + " && " + s +
@@ -177,21 +171,50 @@ std::string BlockWithin(const std::string& cidr, const std::vector<std::string>&
   return out.empty() ? "false" : "(isCIDR(" + cidr + ") && (" + out + "))";
 }
 
+// Every pod peer `p` selects in namespace `n` (a CEL string) is one of the
+// audience's peers there, as Audience::In and PeerExcess's `covered`.
+std::string PodsAllowedIn(const Audience& audience, const std::vector<std::string>& ns_of, const std::string& n) {
+  std::string out;
+  for (size_t i = 0; i < audience.peers.size(); ++i) {
+    std::string within = PodsWithin("p", audience.peers[i].pod_labels);
+    std::string term = ns_of[i] == n ? within : within == "true" ? "(" + ns_of[i] + " == " + n + ")"
+                                                                  : "(" + ns_of[i] + " == " + n + " && " + within + ")";
+    if (term == "true") return "true";
+    out += (out.empty() ? "" : " || ") + term;
+  }
+  return out.empty() ? "false" : "(" + out + ")";
+}
+
 }  // namespace
 
 void ReachTwin(const Listener& l, const std::string& variable, std::string_view who, cel::Twin& twin) {
-  const std::string aud = List(l.audience.namespaces);
+  // Each peer's namespace as CEL: "" is the NetworkPolicy's own; string(),
+  // since the API server's CEL wants a list literal of one type and the
+  // object's namespace is dyn beside the names.
+  const std::string own = "string(has(object.metadata.namespace) ? object.metadata.namespace : '')";
+  std::vector<std::string> ns_of, distinct;
+  for (const AudiencePeer& peer : l.audience.peers) {
+    ns_of.push_back(peer.namespace_.empty() ? own : cel::Str(peer.namespace_));
+    if (std::find(distinct.begin(), distinct.end(), ns_of.back()) == distinct.end()) distinct.push_back(ns_of.back());
+  }
+  std::string aud = "[", pods_beyond;
+  for (const std::string& n : distinct) {
+    aud += (aud.size() > 1 ? ", " : "") + n;
+    std::string allowed = PodsAllowedIn(l.audience, ns_of, n);
+    if (allowed == "true") continue;
+    pods_beyond += (pods_beyond.empty() ? "" : "\n    || ") + std::string("(") +
+                   MatchesOnlyName("p.namespaceSelector", n) + " && !" + allowed + ")";
+  }
+  aud += "]";
   const std::string port = std::to_string(l.port), name = cel::Str(l.port_name);
-  const std::string pods_ok = PodsWithin("p", l.audience.pod_labels);
   std::string admits =
       "(!has(r.ports) || size(r.ports) == 0 || r.ports.exists(q, (!has(q.protocol) || q.protocol == 'TCP')\n"
       "    && (!has(q.port) || (type(q.port) == string ? q.port == " + name + " : (has(q.endPort) ? q.port <= " +
       port + " && " + port + " <= q.endPort : q.port == " + port + ")))))";
-  std::string peer =
-      "(has(p.ipBlock) ? !" + BlockWithin("p.ipBlock.cidr", l.audience.cidrs) +
-      "\n    : !has(p.namespaceSelector) ? !((has(object.metadata.namespace) ? object.metadata.namespace : '') in " + aud +
-      " && " + pods_ok + ")\n    : " + NamespacesBeyond("p.namespaceSelector", aud) + "\n    || (" + aud +
-      ".exists(n, " + MatchesOnlyName("p.namespaceSelector", "n") + ") && !" + pods_ok + "))";
+  std::string peer = "(has(p.ipBlock) ? !" + BlockWithin("p.ipBlock.cidr", l.audience.cidrs) +
+                     "\n    : !has(p.namespaceSelector) ? !" + PodsAllowedIn(l.audience, ns_of, own) + "\n    : " +
+                     NamespacesBeyond("p.namespaceSelector", aud) +
+                     (pods_beyond.empty() ? "" : "\n    || " + pods_beyond) + ")";
   twin.variables.push_back(
       {variable, "variables.npScoped && has(object.spec.ingress) ? object.spec.ingress.filter(r, " + admits +
                      "\n  && (!has(r.from) || size(r.from) == 0 || r.from.exists(p, " + peer + "))) : []"});

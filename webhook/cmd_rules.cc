@@ -59,6 +59,7 @@ std::string_view FieldComment(const std::string& path) {
       {"network", "who may reach the two ports (proxy-port-reach, public-port-reach)"},
       {"network.controllerNamespace", "the proxy port: the controller's pods..."},
       {"network.controllerPodLabels", "...carrying these labels"},
+      {"network.proxyClients", "...and these task API clients (no namespace: the SeiNode's own)"},
       {"network.monitoringNamespaces", "the public port: any pod of these namespaces..."},
       {"network.nodeCIDRs", "...and the nodes (kubelet probes)"},
       {"scope.ownerKind", "owner kind that brings workloads and Services into scope"},

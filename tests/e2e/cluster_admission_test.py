@@ -232,7 +232,7 @@ class ThroughTheApiServer(unittest.TestCase):
         code, _, err = self.apply(ns, allow_all)
         self.assertEqual(code, 0, err)
         self.assertIn("Warning: [proxy-port-reach]", err)
-        self.assertIn(":8443 to the controller's pods", err)
+        self.assertIn(":8443 to the task clients", err)
         self.assertIn("Warning: [public-port-reach]", err)
         code, out, err = self.c.kubectl("apply", "-k", os.path.join(SOURCE, "manifests", "platform"))
         self.assertEqual(code, 0, err)

@@ -36,8 +36,8 @@ LabelSelector Selector(const std::string& json) { return Policy("", json).pod_se
 
 const Labels kSeiPod = {{"sei.io/node", "n0"}, {"app", "seid"}};
 const std::vector<NamedPort> kPorts = {{"api", 8443, "TCP"}, {"public", 9100, "TCP"}, {"p2p", 26656, "TCP"}};
-const Audience kController = {{"ctl"}, {{"control-plane", "controller-manager"}}, {}};
-const Audience kMonitoring = {{"monitoring"}, {}, {"10.0.0.0/16"}};
+const Audience kController = {{{"ctl", {{"control-plane", "controller-manager"}}}}, {}};
+const Audience kMonitoring = {{{"monitoring", {}}}, {"10.0.0.0/16"}};
 
 std::string Excess(const NetworkPolicy& np, size_t rule, size_t peer, const Audience& audience,
                    const std::vector<NamespaceInfo>& namespaces = {}) {
@@ -117,8 +117,39 @@ TEST(NetpolPeers, PodSelectorAloneIsThePolicysNamespace) {
   NetworkPolicy np = Policy(R"("ingress":[{"from":[{"podSelector":{"matchLabels":{"control-plane":"controller-manager"}}}]}])");
   EXPECT_EQ(Excess(np, 0, 0, kController), "pods matching control-plane=controller-manager in namespace sei");
   Audience here = kController;
-  here.namespaces = {"sei"};
+  here.peers[0].namespace_ = "sei";
   EXPECT_EQ(Excess(np, 0, 0, here), "");
+}
+
+// Several peers: each namespace holds only the label sets allowed there; ""
+// is the policy's own namespace.
+TEST(NetpolPeers, AnAudienceOfSeveralPeersHoldsEachWhereItIs) {
+  const Audience clients = {{{"ctl", {{"control-plane", "controller-manager"}}},
+                             {"", {{"sei.io/sidecar-client", "snapshot-upload"}}},
+                             {"", {{"sei.io/sidecar-client", "seictl-task"}}}},
+                            {}};
+  EXPECT_EQ(clients.Describe(),
+            "pods with control-plane=controller-manager in namespace ctl, pods with "
+            "sei.io/sidecar-client=snapshot-upload in the SeiNode's namespace and pods with "
+            "sei.io/sidecar-client=seictl-task in the SeiNode's namespace");
+  NetworkPolicy own = Policy(R"("ingress":[{"from":[
+      {"podSelector":{"matchLabels":{"sei.io/sidecar-client":"seictl-task","team":"ops"}}},
+      {"podSelector":{"matchLabels":{"control-plane":"controller-manager"}}},
+      {"namespaceSelector":{"matchLabels":{"kubernetes.io/metadata.name":"sei"}},
+       "podSelector":{"matchLabels":{"sei.io/sidecar-client":"snapshot-upload"}}},
+      {"namespaceSelector":{"matchLabels":{"kubernetes.io/metadata.name":"ctl"}},
+       "podSelector":{"matchLabels":{"sei.io/sidecar-client":"snapshot-upload"}}}]}])");
+  EXPECT_EQ(Excess(own, 0, 0, clients), "");
+  EXPECT_EQ(Excess(own, 0, 1, clients),
+            "pods matching control-plane=controller-manager in namespace sei, not only "
+            "sei.io/sidecar-client=snapshot-upload or sei.io/sidecar-client=seictl-task");
+  EXPECT_EQ(Excess(own, 0, 2, clients), "");
+  EXPECT_EQ(Excess(own, 0, 3, clients),
+            "pods matching sei.io/sidecar-client=snapshot-upload in namespace ctl, not only "
+            "control-plane=controller-manager");
+  const Audience nobody = {{}, {}};
+  EXPECT_EQ(nobody.Describe(), "nobody");
+  EXPECT_EQ(Excess(own, 0, 0, nobody), "pods matching sei.io/sidecar-client=seictl-task, team=ops in namespace sei");
 }
 
 // ref, NetworkPolicyPeer.namespaceSelector: "selects namespaces using cluster-

@@ -98,19 +98,23 @@ TEST(Policy, NetworkKnobsAreValidated) {
   }
   auto ok = PolicyFromJson(json::parse(R"({"network":{"controllerNamespace":"sei","nodeCIDRs":["fd00::/64"]}})"), "p.yaml");
   ASSERT_TRUE(ok.ok()) << ok.status().message();
-  EXPECT_EQ(ok->ProxyAudience().namespaces, std::vector<std::string>{"sei"});
+  EXPECT_EQ(ok->ProxyAudience().peers.at(0).namespace_, "sei");
 }
 
 TEST(Policy, RolloutKnobsAreValidated) {
   auto bad = PolicyFromJson(json::parse(R"({"sidecar":{"publicListenerImages":[">=v1.x", ""]},
-      "workloadControllers":"system:kube-controller-manager","scope":{"bootstrapLabels":{"a":1}}})"),
+      "workloadControllers":"system:kube-controller-manager","scope":{"bootstrapLabels":{"a":1}},
+      "network":{"proxyClients":[{}, {"podLabels":{"bad key!":"x"}}, "x"]}})"),
                             "p.yaml");
   ASSERT_FALSE(bad.ok());
   const std::string& m = bad.status().message();
   for (const char* want : {"sidecar.publicListenerImages[0]: \">=v1.x\" is not >=VERSION (such as >=v0.0.71)",
                            "sidecar.publicListenerImages[1]: must be a non-empty string",
                            "workloadControllers: must be a list of strings",
-                           "scope.bootstrapLabels.a: must be a string"}) {
+                           "scope.bootstrapLabels.a: must be a string",
+                           "network.proxyClients[0]: names neither a namespace nor podLabels",
+                           "network.proxyClients[1].podLabels: \"bad key!\" is not a valid label key",
+                           "network.proxyClients[2]: must be a mapping"}) {
     EXPECT_NE(m.find(want), std::string::npos) << "missing: " << want << "\nin: " << m;
   }
   auto ok = PolicyFromJson(json::parse(R"({"sidecar":{"publicListenerImages":[">=0.0.71", "reg:5000/seictl"]}})"),
