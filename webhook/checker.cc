@@ -3,7 +3,9 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <map>
 #include <set>
+#include <string>
 
 #include "rules/decode.h"
 #include "rules/engine.h"
@@ -75,7 +77,8 @@ std::string YamlTypeHint(const std::string& message) {
 // the answer carries both webhooks' warnings. Other kinds only reach
 // /validate: the mutating webhook is registered for Pods alone.
 Evaluation Admit(dom::element element, const Object& object, const Request& request, const Policy& policy) {
-  if (!object.IsPod()) return Evaluate(request, policy, Mode::kValidate);
+  // The mutating webhook takes Pod CREATEs only.
+  if (!object.IsPod() || request.operation != Operation::kCreate) return Evaluate(request, policy, Mode::kValidate);
   Evaluation mutated = Evaluate(request, policy, Mode::kMutate);
   if (mutated.Denied()) return mutated;
   JsonParser patched_parser;  // the patched pod's views live in here
@@ -188,8 +191,38 @@ size_t CheckReport::SkippedTotal() const {
   return n;
 }
 
-CheckReport Check(const ManifestSet& manifests, const Policy& policy) {
+namespace {
+
+// "StatefulSet/ns/name": how an input object finds its live one.
+std::string LiveKey(std::string_view kind, std::string_view ns, std::string_view name) {
+  return std::string(kind) + "/" + std::string(ns.empty() ? "default" : ns) + "/" + std::string(name);
+}
+
+// The live objects by LiveKey, as JSON text (decoded when an input matches).
+std::map<std::string, std::string> LiveObjects(const ManifestSet& live, const Policy& policy) {
+  std::map<std::string, std::string> out;
+  JsonParser parser;
+  for (const ManifestDocument& doc : live.documents) {
+    auto root = parser.Parse(doc.Json());
+    if (!root.ok()) continue;
+    for (auto& [prefix, element] : ObjectsOf(*root)) {
+      Kind kind = KindOf(element);
+      if (!policy.Judges(kind)) continue;
+      out.emplace(LiveKey(KindName(kind), StringField(element, "metadata", "namespace"),
+                          StringField(element, "metadata", "name")),
+                  simdjson::to_string(element));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+CheckReport Check(const ManifestSet& manifests, const Policy& policy, const ManifestSet* live) {
   CheckReport report;
+  const std::map<std::string, std::string> live_objects =
+      live != nullptr ? LiveObjects(*live, policy) : std::map<std::string, std::string>();
+  size_t updates = 0;
   report.files = manifests.files;
   report.errors = manifests.errors;
   JsonParser parser;
@@ -244,7 +277,19 @@ CheckReport Check(const ManifestSet& manifests, const Policy& policy) {
       size_t object_index = report.objects.size();
       slots.emplace_back(Slot::kObject, object_index);
       paths.push_back(base);
-      Evaluation eval = Admit(element, *obj, Request{Operation::kCreate, &*obj, nullptr, checked.namespace_, net}, policy);
+      Request request{Operation::kCreate, &*obj, nullptr, checked.namespace_, net};
+      JsonParser live_parser;  // the live object's views live in here
+      StatusOr<Object> old = Status::Error("");
+      if (auto it = live_objects.find(LiveKey(checked.kind, checked.namespace_, checked.name));
+          !checked.name.empty() && it != live_objects.end()) {
+        if (auto old_root = live_parser.Parse(it->second); old_root.ok()) old = DecodeObject(*old_root, kind);
+        if (old.ok()) {
+          request.operation = Operation::kUpdate;
+          request.old_object = &*old;
+          ++updates;
+        }
+      }
+      Evaluation eval = Admit(element, *obj, request, policy);
       if (eval.in_scope && obj->pod.present) pod_namespaces.insert(checked.namespace_);
       for (Finding& f : eval.findings) {
         TokenPath tokens = base;
@@ -271,6 +316,11 @@ CheckReport Check(const ManifestSet& manifests, const Policy& policy) {
     }
   }
   if (ReachJudged(policy)) report.notes = NetworkNotes(network, pod_namespaces);
+  if (live != nullptr) {
+    report.errors.insert(report.errors.end(), live->errors.begin(), live->errors.end());
+    report.notes.push_back(std::to_string(updates) + " object(s) judged as an UPDATE of the live object of their kind, " +
+                           "namespace and name (--live): what it already had is only warned");
+  }
   return report;
 }
 

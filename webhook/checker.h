@@ -51,7 +51,13 @@ struct CheckReport {
 // Judges every document. Decode errors are reported as errors of the file.
 // The input's NetworkPolicies and Namespaces, if any, are what the reach
 // rules judge SeiNode pods against.
-CheckReport Check(const ManifestSet& manifests, const Policy& policy);
+//
+// `live` (check --live): the objects as they run (kubectl get -o yaml). An
+// input object with the kind, namespace and name of a live one is judged as
+// an UPDATE of it, so ratcheting applies as at admission: what the live
+// object already has is only warned. An input object without a namespace is
+// matched in namespace "default", where kubectl apply would send it.
+CheckReport Check(const ManifestSet& manifests, const Policy& policy, const ManifestSet* live = nullptr);
 
 // `check --reach`: for each SeiNode pod or template, who reaches the proxy
 // and the public port through the input's NetworkPolicies, as a table.

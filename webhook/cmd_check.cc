@@ -1,7 +1,9 @@
 // seiguard check: the same rules over manifests, for CI and for auditing a
 // live cluster (kubectl get pods -A -o yaml | seiguard check -).
+#include <algorithm>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +28,7 @@ struct CheckOptions {
   bool warnings_as_errors = false;
   bool fix = false;
   bool reach = false;
+  std::vector<std::string> live;
 };
 
 int RunCheck(const CheckOptions& opt) {
@@ -35,6 +38,17 @@ int RunCheck(const CheckOptions& opt) {
     return kExitUsage;
   }
   ManifestSet manifests = ReadManifests(opt.paths);
+  std::optional<ManifestSet> live;
+  if (!opt.live.empty()) {
+    bool stdin_twice = std::find(opt.paths.begin(), opt.paths.end(), "-") != opt.paths.end() &&
+                       std::find(opt.live.begin(), opt.live.end(), "-") != opt.live.end();
+    if (stdin_twice) {
+      std::cerr << "seiguard check: stdin (-) can be the input or --live, not both\n";
+      return kExitUsage;
+    }
+    live = ReadManifests(opt.live);
+  }
+  const ManifestSet* live_set = live ? &*live : nullptr;
   if (opt.reach) {
     for (const ManifestError& e : manifests.errors) {
       std::cerr << e.file << (e.line ? ":" + std::to_string(e.line) + ":" + std::to_string(e.column) : "")
@@ -63,13 +77,13 @@ int RunCheck(const CheckOptions& opt) {
     // without the public listener) says which sidecar to roll out first.
     Policy remediating = *policy;
     remediating.remediate = true;
-    CheckReport after = Check(fixed, remediating);
+    CheckReport after = Check(fixed, remediating, live_set);
     std::cerr << TextReport(after);
     if (!after.errors.empty()) return kExitUsage;
     bool failing = after.Count(Severity::kDeny) > 0 || (opt.warnings_as_errors && after.Count(Severity::kWarn) > 0);
     return failing ? kExitFindings : kExitOk;
   }
-  CheckReport report = Check(manifests, *policy);
+  CheckReport report = Check(manifests, *policy, live_set);
   if (opt.output == "json") {
     std::cout << JsonReport(report);
   } else if (opt.output == "junit") {
@@ -109,6 +123,10 @@ Runner SetupCheck(CLI::App& app) {
   cmd->add_flag("--fix", opt->fix,
                 "print the documents with injections and remediation applied (YAML) on stdout;\n"
                 "what remains is reported on stderr");
+  cmd->add_option("--live", opt->live,
+                  "the running objects (kubectl get statefulsets,pods -A -o yaml > live.yaml): an input object "
+                  "with the kind, namespace (default when none) and name of a live one is judged as an UPDATE "
+                  "of it, so what it already had is only warned (ratcheting)");
   cmd->add_flag("--reach", opt->reach,
                 "print, for each SeiNode pod or template, who reaches the proxy and the public\n"
                 "port through the input's NetworkPolicies (a table; exit 0 unless the input is\n"

@@ -330,6 +330,40 @@ spec:
         again = self.write("fixed.yaml", out)
         self.assertEqual(self.check("--policy-file", serving, again)[0], 0)
 
+    def test_live_objects_make_the_inputs_updates_that_ratchet(self):
+        """check --live: an input with the kind, namespace and name of a
+        running object is judged as an UPDATE of it, as the controller's
+        reconcile is at admission (tests/data/bases/upstream: the real
+        renderer's full node, then its image bump)."""
+        base = os.path.join(SOURCE, "tests", "data", "bases", "upstream")
+        with open(os.path.join(base, "full-node.yaml")) as f:
+            running = yaml.safe_load(f)
+        running["metadata"]["resourceVersion"] = "4711"  # as kubectl get prints it
+        live = self.write("live.yaml", yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": [running]}))
+        bump = os.path.join(base, "full-node-image-bump.yaml")
+        self.assertEqual(self.check(bump)[0], 1)
+        code, out, _ = self.check("--live", live, bump)
+        self.assertEqual(code, 0, out)
+        self.assertIn("warn [proxy-ignore-paths] StatefulSet/default/pacific-1-full-node", out)
+        self.assertIn("already so before this update: --ignore-paths=", out)
+        self.assertIn("1 object(s) judged as an UPDATE of the live object", out)
+        # What the update adds is still denied; another name matches nothing.
+        with open(bump) as f:
+            worse = yaml.safe_load(f)
+        worse["spec"]["template"]["spec"]["containers"][0]["livenessProbe"] = {"httpGet": {"path": "/v0/livez", "port": 8443}}
+        code, out, _ = self.check("--live", live, self.write("worse.yaml", yaml.safe_dump(worse)))
+        self.assertEqual(code, 1, out)
+        self.assertRegex(out, r"deny \[probe-on-proxy-port\] .*containers\[0\]\.livenessProbe")
+        self.assertNotIn("deny [proxy-ignore-paths]", out)
+        worse["metadata"]["name"] = "pacific-1-other"
+        code, out, _ = self.check("--live", live, self.write("other.yaml", yaml.safe_dump(worse)))
+        self.assertEqual(code, 1, out)
+        self.assertIn("deny [proxy-ignore-paths]", out)
+        self.assertIn("0 object(s) judged as an UPDATE", out)
+        code, _, err = self.check("--live", "-", "-")
+        self.assertEqual(code, 2)
+        self.assertIn("stdin (-) can be the input or --live, not both", err)
+
     def test_policy_file_applies(self):
         policy = self.write("p.yaml", "rules:\n  proxy-ignore-paths: warn\n  probe-on-proxy-port: warn\n"
                                       "  sidecar-public-port: warn\n  sidecar-public-port-env: warn\n")
