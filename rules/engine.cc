@@ -109,7 +109,9 @@ Judge::Judge(const Policy& policy, const Object& object, const Object* old_objec
   // serves it (policy sidecar.publicListenerImages).
   wants_remediation_ = patch_spec_ && (policy.remediate || mode == Mode::kFix);
   const Container* sidecar = object.pod.FindContainer(policy.sidecar_name);
-  remediate_ = wants_remediation_ && sidecar != nullptr && policy.ServesPublicListener(sidecar->image);
+  // A pod without a sidecar is remediated only where any image is taken to
+  // serve the listener ("*": ServesPublicListener of no image).
+  remediate_ = wants_remediation_ && policy.ServesPublicListener(sidecar != nullptr ? sidecar->image : "");
   moot_on_deny_ = mode == Mode::kMutate && !(object.IsPod() && op == Operation::kUpdate);
 }
 

@@ -240,6 +240,7 @@ constexpr std::string_view kAtLeast = ">=";
 
 bool Policy::ServesPublicListener(std::string_view image) const {
   for (const std::string& entry : public_listener_images) {
+    if (entry == "*") return true;
     if (std::string_view(entry).substr(0, kAtLeast.size()) == kAtLeast) {
       std::optional<Version> want = ParseVersion(std::string_view(entry).substr(kAtLeast.size()));
       std::optional<Version> have = ParseVersion(ImageTag(image));

@@ -42,9 +42,12 @@ struct Policy {
   // roll such a sidecar out first. An entry is ">=VERSION" (the image's tag as
   // a version: "v0.0.71" or "0.0.71", a pre-release below its release), an
   // image name (any tag or digest of it) or a full reference (exactly that
-  // tag or digest). None by default: no released seictl serves :9100 (its
-  // serve.go:30 and :158-165 at v0.0.70 read one port and open one listener).
-  std::vector<std::string> public_listener_images;
+  // tag or digest), or "*" (any image). The default, "*", is DESIGN.md's
+  // migration case (a sidecar already split behind an older controller);
+  // on today's fleet, where no released seictl serves :9100 (its serve.go:30
+  // and :158-165 at v0.0.70 read one port and open one listener), list the
+  // images that do, so that nothing else is rewritten.
+  std::vector<std::string> public_listener_images = {"*"};
 
   std::string node_label = "sei.io/node";
 

@@ -54,7 +54,7 @@ std::string_view FieldComment(const std::string& path) {
       {"proxy.portName", "its name in SeiNode pods (NetworkPolicy ports by name)"},
       {"sidecar.publicPort", "the sidecar's public listener (health, metrics)"},
       {"sidecar.publicPortEnv", "the env var that tells the sidecar that port"},
-      {"sidecar.publicListenerImages", "sidecar images serving :9100 (>=VERSION, a name, or a reference)"},
+      {"sidecar.publicListenerImages", "sidecar images serving :9100 (>=VERSION, a name, a reference, or *: any)"},
       {"nodeLabel", "the label NetworkPolicies select SeiNode pods on"},
       {"network", "who may reach the two ports (proxy-port-reach, public-port-reach)"},
       {"network.controllerNamespace", "the proxy port: the controller's pods..."},

@@ -303,15 +303,20 @@ spec:
         original["metadata"]["labels"]["version"] = "1.10"
         legacy = pod("seinode-pod-legacy")
         path = self.write("two.yaml", yaml.safe_dump_all([original, legacy], sort_keys=False))
-        # No released sidecar serves :9100: by default the legacy pod's probes
+        # A policy naming the sidecars that serve :9100, from a version: the
+        # legacy pod's digest-pinned sidecar has no tag to read, so its probes
         # stay where they are and the findings say what to roll out first.
-        code, out, err = self.check("--fix", path)
+        versioned = self.write("versioned.yaml", "sidecar: {publicListenerImages: ['>=v0.0.71']}\n")
+        code, out, err = self.check("--fix", "--policy-file", versioned, path)
         self.assertEqual(code, 1, err)
         kept = list(yaml.safe_load_all(out))[1]["spec"]["initContainers"][2]
         self.assertEqual(kept["livenessProbe"]["httpGet"]["port"], 8443)
         self.assertTrue(any("--ignore-paths" in a for a in kept["args"]))
         self.assertIn('(not rewritten: sei-sidecar image "ghcr.io/sei-protocol/seictl@sha256:', err)
-        self.assertIn("roll out a sidecar release that does first, and list it there)", err)
+        self.assertIn("roll out one that does first: >=v0.0.71)", err)
+        # By default (publicListenerImages ["*"]) and with the digest listed,
+        # the legacy pod loses --ignore-paths and its probes move to 9100.
+        self.assertEqual(self.check("--fix", path)[0], 0)
         digest = legacy["spec"]["initContainers"][1]["image"]
         self.assertEqual(legacy["spec"]["initContainers"][1]["name"], "sei-sidecar")
         serving = self.write("serving.yaml", yaml.safe_dump({"sidecar": {"publicListenerImages": [digest]}}))

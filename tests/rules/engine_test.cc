@@ -81,13 +81,15 @@ TEST(EvaluatePatch, FixKeepsEveryPatchOfADeniedPod) {
   EXPECT_TRUE(HasPatchAt(fix, "/spec/containers/"));
 }
 
-// No released sidecar serves :9100: by default --fix moves no probe and keeps
-// --ignore-paths (the kubelet would find nothing on 9100, and 401 on 8443),
-// and each finding says which sidecar to roll out first.
+// A policy that lists which sidecars serve :9100 (none, or from a version
+// the fixture's digest-pinned sidecar has no tag for): --fix moves no probe
+// and keeps --ignore-paths (the kubelet would find nothing on 9100, and 401
+// on 8443), and each finding says which sidecar to roll out first.
 TEST(EvaluatePatch, FixLeavesASidecarWithoutPublicListener) {
-  Policy versioned;
+  Policy none, versioned;
+  none.public_listener_images = {};
   versioned.public_listener_images = {">=v0.0.71"};
-  for (const Policy& policy : {Policy(), versioned}) {
+  for (const Policy& policy : {none, versioned}) {
     Evaluation fix = EvaluatePod(LegacyPod(), Mode::kFix, Operation::kCreate, nullptr, policy);
     for (const PatchOp& op : fix.patch) EXPECT_EQ(op.op, "add") << op.path.Pointer();
     ASSERT_TRUE(fix.Denied());

@@ -129,7 +129,9 @@ TEST(Policy, RolloutKnobsAreValidated) {
   EXPECT_TRUE(ok->ServesPublicListener("reg:5000/seictl@sha256:ab"));
   EXPECT_FALSE(ok->ServesPublicListener("reg:5000/seictl-fork@sha256:ab"));  // another name, no tag
   EXPECT_TRUE(ok->ServesPublicListener("reg:5000/seictl-fork:v9"));  // a version reads any image's tag
-  EXPECT_FALSE(Policy().ServesPublicListener("ghcr.io/sei-protocol/seictl:v9.9.9"));
+  EXPECT_TRUE(Policy().ServesPublicListener("ghcr.io/sei-protocol/seictl:v0.0.1"));  // "*", the default
+  EXPECT_TRUE(Policy().ServesPublicListener(""));
+  EXPECT_FALSE(ok->ServesPublicListener(""));
 }
 
 }  // namespace
