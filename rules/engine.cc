@@ -47,22 +47,17 @@ void Ratchet(const Request& request, const Object& old, const Policy& policy, Mo
 // stop the fleet from replacing its pods. Its denying findings of ratcheting
 // rules are warned instead. Trusted by the request's user alone (policy
 // workloadControllers), never by an ownerReference, which anyone may write.
-bool FromAdmittedTemplate(const Request& request, const Object& object, const Policy& policy) {
-  if (request.operation != Operation::kCreate || !object.IsPod()) return false;
-  bool controlled = false;
-  for (const OwnerReference& o : object.meta.owners) controlled = controlled || o.controller;
-  return controlled && policy.IsWorkloadController(request.user);
+// Returns the controlling owner of such a Pod, else null.
+const OwnerReference* FromAdmittedTemplate(const Request& request, const Object& object, const Policy& policy) {
+  if (request.operation != Operation::kCreate || !object.IsPod()) return nullptr;
+  return policy.IsWorkloadController(request.user) ? object.meta.Controller() : nullptr;
 }
 
-void TrustTemplate(const Object& object, const Policy& policy, Evaluation* out) {
-  std::string_view owner;
-  for (const OwnerReference& o : object.meta.owners) {
-    if (o.controller) owner = o.kind;
-  }
+void TrustTemplate(const OwnerReference& owner, const Policy& policy, Evaluation* out) {
   for (Finding& f : out->findings) {
     if (f.severity != Severity::kDeny || !policy.Ratchets(f.rule)) continue;
     f.severity = Severity::kWarn;
-    f.what.insert(0, "made from its " + std::string(owner) + "'s admitted template: ");
+    f.what.insert(0, "made from its " + std::string(owner.kind) + "'s admitted template: ");
   }
 }
 
@@ -238,10 +233,10 @@ Evaluation Evaluate(const Request& request, const Policy& policy, Mode mode) {
   out.in_scope = InScope(object, policy) || (old != nullptr && InScope(*old, policy));
   if (!out.in_scope) return out;
 
-  bool from_template = FromAdmittedTemplate(request, object, policy);
+  const OwnerReference* from_template = FromAdmittedTemplate(request, object, policy);
   Judge judge(policy, object, old, request.operation, mode, &out, request.network);
   // Its denials become warnings: the patches built meanwhile still count.
-  if (from_template) judge.KeepPatchesOnDeny();
+  if (from_template != nullptr) judge.KeepPatchesOnDeny();
   out.findings.reserve(8);  // a legacy pod has 7; grown one by one, that is four allocations
   for (const RuleInfo& rule : Rules()) {
     if (policy.action(rule.id) == Action::kOff) continue;
@@ -265,7 +260,7 @@ Evaluation Evaluate(const Request& request, const Policy& policy, Mode mode) {
     }
   }
   if (old != nullptr) Ratchet(request, *old, policy, mode, &out);
-  if (from_template) TrustTemplate(object, policy, &out);
+  if (from_template != nullptr) TrustTemplate(*from_template, policy, &out);
   // A denial carries no patch: drop what was built before the first denial.
   if (mode == Mode::kMutate && out.Denied()) out.patch.clear();
   return out;

@@ -120,6 +120,13 @@ const std::string_view* ObjectMeta::Label(std::string_view key) const {
   return nullptr;
 }
 
+const OwnerReference* ObjectMeta::Controller() const {
+  for (const OwnerReference& o : owners) {
+    if (o.controller) return &o;
+  }
+  return nullptr;
+}
+
 const OwnerReference* ObjectMeta::ControllingStatefulSet() const {
   for (const OwnerReference& o : owners) {
     if (o.controller && o.kind == "StatefulSet" && o.api_version.rfind("apps/", 0) == 0) {

@@ -72,7 +72,9 @@ struct ObjectMeta {
   std::vector<OwnerReference> owners;
 
   const std::string_view* Label(std::string_view key) const;
-  // The controlling StatefulSet owner (controller: true, apps/*), if any.
+  // The controlling owner (controller: true; the API server allows one), and
+  // the controlling StatefulSet owner (apps/*), if any.
+  const OwnerReference* Controller() const;
   const OwnerReference* ControllingStatefulSet() const;
   bool OwnedByKind(std::string_view kind) const;
 };

@@ -144,6 +144,13 @@ bool IsQualifiedLabelKey(std::string_view key) {
   return true;
 }
 
+// Each key of `labels` is one the API server accepts; `key` names the knob.
+void CheckLabelKeys(Reader& r, const Labels& labels, const std::string& key) {
+  for (const auto& [label, unused] : labels) {
+    if (!IsQualifiedLabelKey(label)) r.Error(key, "\"" + label + "\" is not a valid label key");
+  }
+}
+
 std::string RuleNames() {
   std::string list;
   for (const RuleInfo& info : Rules()) list += (list.empty() ? "" : ", ") + std::string(info.name);
@@ -324,9 +331,7 @@ StatusOr<Policy> PolicyFromJson(const json& doc, std::string_view source) {
             AudiencePeer peer;
             r.String((*c)[i], "namespace", key, &peer.namespace_);
             r.LabelMap((*c)[i], "podLabels", key, &peer.pod_labels);
-            for (const auto& [label, unused] : peer.pod_labels) {
-              if (!IsQualifiedLabelKey(label)) r.Error(key + ".podLabels", "\"" + label + "\" is not a valid label key");
-            }
+            CheckLabelKeys(r, peer.pod_labels, key + ".podLabels");
             if (peer.namespace_.empty() && peer.pod_labels.empty()) {
               r.Error(key, "names neither a namespace nor podLabels: that would be every pod of the SeiNode's namespace");
             }
@@ -336,11 +341,7 @@ StatusOr<Policy> PolicyFromJson(const json& doc, std::string_view source) {
       }
       r.StringList(*it, "monitoringNamespaces", &p.monitoring_namespaces, "network");
       r.StringList(*it, "nodeCIDRs", &p.node_cidrs, "network");
-      for (const auto& [key, unused] : p.controller_pod_labels) {
-        if (!IsQualifiedLabelKey(key)) {
-          r.Error("network.controllerPodLabels", "\"" + key + "\" is not a valid label key");
-        }
-      }
+      CheckLabelKeys(r, p.controller_pod_labels, "network.controllerPodLabels");
       for (size_t i = 0; i < p.node_cidrs.size(); ++i) {
         if (!Cidr::Parse(p.node_cidrs[i])) {
           r.Error("network.nodeCIDRs[" + std::to_string(i) + "]",
