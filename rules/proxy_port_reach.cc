@@ -10,7 +10,7 @@ void Check(Judge& judge) {
   if (ReachApplies(judge)) JudgeReach(judge, ProxyListener(judge.policy()));
 }
 
-void Cel(const Policy& p, cel::Twin& twin) { ReachTwin(ProxyListener(p), "proxyHoles", "the controller", twin); }
+void Cel(const Policy& p, cel::Twin& twin) { ReachTwin(ProxyListener(p), "proxyHoles", ProxyClientsWord(p), twin); }
 
 }  // namespace
 

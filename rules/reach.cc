@@ -46,9 +46,13 @@ std::vector<const NetworkPolicy*> Isolating(const NetworkContext& net, const Pod
 
 }  // namespace
 
+std::string ProxyClientsWord(const Policy& p) {
+  return p.proxy_clients.empty() ? "the controller" : "the controller and task clients";
+}
+
 Listener ProxyListener(const Policy& p) {
   return {p.proxy_port, p.proxy_port_name, p.ProxyAudience(),
-          "narrow who reaches :" + std::to_string(p.proxy_port) + " to the task clients"};
+          "narrow :" + std::to_string(p.proxy_port) + " to " + ProxyClientsWord(p)};
 }
 Listener PublicListener(const Policy& p) {
   return {p.public_port, p.public_port_name, p.PublicAudience(),

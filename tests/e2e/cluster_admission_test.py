@@ -124,6 +124,23 @@ class ThroughTheApiServer(unittest.TestCase):
         again = self.c.get("pod", pod["metadata"]["name"], ns)
         self.assertEqual(again["spec"], got["spec"])
         self.assertEqual(again["metadata"]["labels"], got["metadata"]["labels"])
+        # Nothing is even written: with its label declared (the owner above
+        # makes the pod's resourceVersion move on its own, as the
+        # StatefulSet controller releases a pod its selector does not
+        # match), the second apply is a no-op the API server stores nothing
+        # for. kubectl still says "configured": its patch lists the order of
+        # the env and ports, which hold what /mutate added.
+        declared = pod_of("seinode-pod-needs-injection")
+        declared["metadata"].pop("ownerReferences", None)
+        declared["metadata"]["name"] += "-declared"
+        declared["metadata"]["labels"]["sei.io/node"] = "pacific-1-val-0"
+        self.assertEqual(self.apply(ns, declared)[0], 0)
+        first = self.c.get("pod", declared["metadata"]["name"], ns)
+        self.assertEqual(self.apply(ns, declared)[0], 0)
+        second = self.c.get("pod", declared["metadata"]["name"], ns)
+        self.assertEqual(second["metadata"]["resourceVersion"], first["metadata"]["resourceVersion"])
+        self.assertIn({"name": "SEI_SIDECAR_PUBLIC_PORT", "value": "9100"},
+                      next(c for c in second["spec"]["initContainers"] if c["name"] == "sei-sidecar")["env"])
 
     def test_pods_the_statefulset_controller_makes_get_the_label_from_their_owner(self):
         ns = self.namespace()
@@ -232,7 +249,7 @@ class ThroughTheApiServer(unittest.TestCase):
         code, _, err = self.apply(ns, allow_all)
         self.assertEqual(code, 0, err)
         self.assertIn("Warning: [proxy-port-reach]", err)
-        self.assertIn(":8443 to the task clients", err)
+        self.assertIn(":8443 to the controller and task clients", err)
         self.assertIn("Warning: [public-port-reach]", err)
         code, out, err = self.c.kubectl("apply", "-k", os.path.join(SOURCE, "manifests", "platform"))
         self.assertEqual(code, 0, err)

@@ -160,14 +160,14 @@ class NetworkCheck(unittest.TestCase):
     def test_a_shortened_warning_still_names_the_port_it_is_about(self):
         """A rule with no from has a long explanation that the 120-byte
         warning cuts: the fix it keeps names :8443 (kubectl printed
-        "...; narrow who reaches :8443 to the task clients" and never the port)."""
+        "...; narrow the rule to the controller's pods" and never the port)."""
         from seiguard_e2e import make_review
         hole = policy("extra", [{"ports": [{"port": 8443}]}])
         code, out, err = run(["review"], json.dumps(make_review(hole, "CREATE", None)).encode())
         self.assertEqual(code, 0, err)
         (warning,) = json.loads(out)["response"]["warnings"]
         self.assertTrue(warning.startswith("[proxy-port-reach] "), warning)
-        self.assertTrue(warning.endswith("; narrow who reaches :8443 to the task clients"), warning)
+        self.assertTrue(warning.endswith("; narrow :8443 to the controller and task clients"), warning)
 
     def test_the_webhook_warning_says_what_is_open_and_what_to_do(self):
         from seiguard_e2e import make_review
@@ -179,7 +179,7 @@ class NetworkCheck(unittest.TestCase):
         (warning,) = response["warnings"]
         self.assertLessEqual(len(warning.encode()), 120)
         self.assertTrue(warning.startswith("[proxy-port-reach] ingress[0] lets every namespace reach :8443"), warning)
-        self.assertTrue(warning.endswith("; narrow who reaches :8443 to the task clients"), warning)
+        self.assertTrue(warning.endswith("; narrow :8443 to the controller and task clients"), warning)
         self.assertEqual(response["auditAnnotations"]["proxy-port-reach"], "warn spec.ingress[0].from[0]")
 
     def test_the_reach_table(self):
