@@ -17,7 +17,7 @@ import sys
 import tempfile
 import unittest
 
-from cluster_harness import Cluster, verdict
+from cluster_harness import Cluster, plain, verdict
 from seiguard_e2e import FIXTURES, audit_findings, fixture, rule_cases, run
 
 # Cases whose object the API server itself refuses as invalid, whatever any
@@ -54,45 +54,15 @@ def review_verdict(review, policy_file):
     return "allowed", {r for r, a, _ in findings if a == "warn"}
 
 
-def plain(obj):
-    """The object as a person would apply it: no server-set metadata."""
-    obj = json.loads(json.dumps(obj))
-    meta = obj.setdefault("metadata", {})
-    for k in ("uid", "resourceVersion", "creationTimestamp", "managedFields", "generation"):
-        meta.pop(k, None)
-    obj.pop("status", None)
-    return obj
-
-
 class DryRunIsCi(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.cluster = Cluster()
         cls.tmp = tempfile.mkdtemp()
-        cls.namespaces = set()
 
     @classmethod
     def tearDownClass(cls):
         cls.cluster.down()
-
-    def ensure_namespace(self, obj):
-        ns = obj.get("metadata", {}).get("namespace") or "default"
-        if ns not in self.namespaces:
-            self.cluster.kubectl("create", "namespace", ns)
-            self.namespaces.add(ns)
-        spec = obj.get("spec", {})
-        template = spec.get("template", spec.get("jobTemplate", {}).get("spec", {}).get("template", {}))
-        pod_spec = template.get("spec", spec) if isinstance(template, dict) else spec
-        sa = pod_spec.get("serviceAccountName") if isinstance(pod_spec, dict) else None
-        if isinstance(sa, str) and sa:
-            self.cluster.kubectl("-n", ns, "create", "serviceaccount", sa)
-        return ns
-
-    def write(self, name, obj):
-        path = os.path.join(self.tmp, name + ".json")
-        with open(path, "w") as f:
-            json.dump(obj, f)
-        return path
 
     def cases(self):
         for name, review, policy in rule_cases():
@@ -115,15 +85,15 @@ class DryRunIsCi(unittest.TestCase):
                 if req["operation"] not in ("CREATE", "UPDATE"):
                     continue
                 obj = plain(req["object"])
-                self.ensure_namespace(obj)
-                path = self.write(f"case-{i}-{n}", obj)
+                self.cluster.ensure_namespace(obj)
+                path = self.cluster.write(f"case-{i}-{n}", obj)
                 if req["operation"] == "CREATE":
                     cluster = verdict(*self.cluster.kubectl("apply", "--dry-run=server", "-f", path)[::2])
                     ours = check_verdict(path, policy_file)
                 else:
                     old = plain(req["oldObject"])
-                    owners = self.real_owners(old, obj)
-                    path = self.write(f"case-{i}-{n}", obj)
+                    owners = self.cluster.real_owners(old, obj)
+                    path = self.cluster.write(f"case-{i}-{n}", obj)
                     old_path = self.store_without_webhooks(old, f"old-{i}-{n}")
                     cluster = verdict(*self.cluster.kubectl("apply", "--dry-run=server", "-f", path)[::2])
                     ours = review_verdict(review, policy_file)
@@ -149,32 +119,6 @@ class DryRunIsCi(unittest.TestCase):
             self.assertEqual([], [o["metadata"]["name"] for o in listed if o["metadata"]["namespace"] != "default"
                                   or o["metadata"]["name"] != "kubernetes"], f"the dry runs created {kind}")
 
-    def real_owners(self, old, new):
-        """Stores a StatefulSet for each StatefulSet owner the old object
-        names, and points both objects' references at its real uid: the
-        garbage collector deletes a dependent whose owner does not exist,
-        and the rules read the owner's kind and name, never its uid. Returns
-        the owners' files, to delete after the case."""
-        paths = []
-        ns = old["metadata"].get("namespace", "default")
-        for ref in old["metadata"].get("ownerReferences", []):
-            if ref.get("kind") != "StatefulSet":
-                continue
-            owner = {"apiVersion": "apps/v1", "kind": "StatefulSet",
-                     "metadata": {"name": ref["name"], "namespace": ns},
-                     "spec": {"replicas": 0, "selector": {"matchLabels": {"app": ref["name"]}},
-                              "template": {"metadata": {"labels": {"app": ref["name"]}},
-                                           "spec": {"containers": [{"name": "c", "image": "busybox"}]}}}}
-            path = self.write(f"owner-{ref['name']}", owner)
-            self.cluster.ok("apply", "-f", path)
-            uid = self.cluster.get("statefulset", ref["name"], ns)["metadata"]["uid"]
-            for o in (old, new):
-                for r in o["metadata"].get("ownerReferences", []):
-                    if r.get("kind") == "StatefulSet" and r.get("name") == ref["name"]:
-                        r["uid"] = uid
-            paths.append(path)
-        return paths
-
     def store_without_webhooks(self, obj, label):
         """Stores an UPDATE case's old object (deleting any object of its
         name first), with the webhook configurations removed meanwhile: an
@@ -182,10 +126,10 @@ class DryRunIsCi(unittest.TestCase):
         that applying the new object sends what kubectl sends for an edit (a
         patch from the last applied configuration), and deleted after the
         case. A workload is stored with no replicas."""
-        ns = self.ensure_namespace(obj)
+        ns = self.cluster.ensure_namespace(obj)
         if "replicas" in obj.get("spec", {}):
             obj["spec"]["replicas"] = 0  # its controller must not make pods that clash with the cases'
-        path = self.write(label, obj)
+        path = self.cluster.write(label, obj)
         self.cluster.ok("delete", "validatingwebhookconfiguration,mutatingwebhookconfiguration", "seiguard")
         self.cluster.ok("apply", "-f", path)
         self.cluster.ok("apply", "-f", os.path.join(self.cluster.dir, "webhooks.yaml"))

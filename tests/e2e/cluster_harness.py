@@ -57,6 +57,8 @@ class Cluster:
             self.down()
             raise RuntimeError(f"cluster.sh up {' '.join(options)} failed ({p.returncode}):\n{p.stderr}\n{logs}")
         self.up_output = p.stdout
+        self.files = tempfile.mkdtemp(dir=self.dir, prefix="files-")
+        self.namespaces = set()
         self.kubeconfig = os.path.join(self.dir, "kubeconfig")
         with open(os.path.join(self.dir, "ports")) as f:
             self.ports = dict(line.split() for line in f)
@@ -108,6 +110,67 @@ class Cluster:
                            capture_output=True, text=True, timeout=60)
         if p.returncode != 0:
             raise AssertionError(f"cluster.sh webhook {action} failed: {p.stderr}")
+
+
+    def write(self, name, obj):
+        """Writes `obj` as JSON into the cluster's directory: a file to
+        apply with -f."""
+        path = os.path.join(self.files, name + ".json")
+        with open(path, "w") as f:
+            json.dump(obj, f)
+        return path
+
+    def ensure_namespace(self, obj):
+        """Creates the namespace `obj` lives in (default when it names none)
+        and the service account its pod spec runs as, once each. Returns the
+        namespace."""
+        ns = obj.get("metadata", {}).get("namespace") or "default"
+        if ns not in self.namespaces:
+            self.kubectl("create", "namespace", ns)
+            self.namespaces.add(ns)
+        spec = obj.get("spec", {})
+        template = spec.get("template", spec.get("jobTemplate", {}).get("spec", {}).get("template", {}))
+        pod_spec = template.get("spec", spec) if isinstance(template, dict) else spec
+        sa = pod_spec.get("serviceAccountName") if isinstance(pod_spec, dict) else None
+        if isinstance(sa, str) and sa:
+            self.kubectl("-n", ns, "create", "serviceaccount", sa)
+        return ns
+
+    def real_owners(self, old, new):
+        """Stores a StatefulSet for each StatefulSet owner the old object
+        names, and points both objects' references at its real uid: the
+        garbage collector deletes a dependent whose owner does not exist,
+        and the rules read the owner's kind and name, never its uid. Returns
+        the owners' files, to delete after the case."""
+        paths = []
+        ns = old["metadata"].get("namespace", "default")
+        for ref in old["metadata"].get("ownerReferences", []):
+            if ref.get("kind") != "StatefulSet":
+                continue
+            owner = {"apiVersion": "apps/v1", "kind": "StatefulSet",
+                     "metadata": {"name": ref["name"], "namespace": ns},
+                     "spec": {"replicas": 0, "selector": {"matchLabels": {"app": ref["name"]}},
+                              "template": {"metadata": {"labels": {"app": ref["name"]}},
+                                           "spec": {"containers": [{"name": "c", "image": "busybox"}]}}}}
+            path = self.write(f"owner-{ref['name']}", owner)
+            self.ok("apply", "-f", path)
+            uid = self.get("statefulset", ref["name"], ns)["metadata"]["uid"]
+            for o in (old, new):
+                for r in o["metadata"].get("ownerReferences", []):
+                    if r.get("kind") == "StatefulSet" and r.get("name") == ref["name"]:
+                        r["uid"] = uid
+            paths.append(path)
+        return paths
+
+
+def plain(obj):
+    """The object as a person would apply it: no server-set metadata."""
+    obj = json.loads(json.dumps(obj))
+    meta = obj.setdefault("metadata", {})
+    for k in ("uid", "resourceVersion", "creationTimestamp", "managedFields", "generation"):
+        meta.pop(k, None)
+    obj.pop("status", None)
+    return obj
 
 
 def verdict(code, stderr):
