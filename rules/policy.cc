@@ -354,6 +354,7 @@ StatusOr<Policy> PolicyFromJson(const json& doc, std::string_view source) {
     if (r.ExpectObject(*it, "scope", {"ownerKind", "kinds", "bootstrapLabels"})) {
       r.String(*it, "ownerKind", "scope", &p.owner_kind);
       r.LabelMap(*it, "bootstrapLabels", "scope", &p.bootstrap_labels);
+      CheckLabelKeys(r, p.bootstrap_labels, "scope.bootstrapLabels");
       if (auto k = it->find("kinds"); k != it->end() && !k->is_null()) {
         std::vector<std::string> names;
         r.StringList(*it, "kinds", &names);

@@ -41,13 +41,11 @@ bool CanDeny(const cel::RuleCheck& check, Action action) {
 
 // A check the Deny binding holds, ratcheted on UPDATE (rules/engine.cc Ratchet).
 bool Ratchets(const cel::RuleCheck& check, const Policy& policy) {
-  // Rules judged the same on a Pod UPDATE (OnPodUpdate::kKeep) are left out:
-  // node-label-immutable judges the update itself, so the old object alone
-  // never has its finding; service-ports is left out with it, so a
-  // service-ports finding set to deny is ratcheted by the webhook but still
-  // refused here (a known gap).
+  // A check that reads oldObject (node-label-immutable) judges the update
+  // itself: the old object alone never has its finding, as in the webhook,
+  // so it is left out rather than compiled into a test that is always false.
   return CanDeny(check, policy.action(check.rule)) && policy.Ratchets(check.rule) &&
-         Rule(check.rule).on_pod_update != OnPodUpdate::kKeep;
+         !cel::ReadsOldObject(check.fails);
 }
 
 Exemptions ExemptionsFor(const cel::RuleCheck& check, const Policy& policy) {

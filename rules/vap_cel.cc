@@ -172,6 +172,15 @@ std::vector<Variable> RatchetVariables(const Policy& policy, const std::vector<V
   return out;
 }
 
+bool ReadsOldObject(const std::string& expr) {
+  bool reads = false;
+  MapIdentifiers(expr, [&](std::string_view ident, size_t start) {
+    reads = reads || (ident == "oldObject" && (start == 0 || expr[start - 1] != '.'));
+    return std::string(ident);
+  });
+  return reads;
+}
+
 std::string Ratcheted(const RuleCheck& check) {
   return "variables.ratchetable && (" + OverOldObject(check.fails) + ")\n  && (" + KeyOf(check) +
          ").all(k, k in " + OverOldObject(KeyOf(check)) + ")";

@@ -109,6 +109,8 @@ std::string Downgraded(const RuleInfo& rule);
 // is the object itself, so every finding is warned.
 std::vector<Variable> RatchetVariables(const Policy& policy, const std::vector<Variable>& variables,
                                        const std::vector<RuleCheck>& ratcheted);
+// Whether `expr` reads the identifier oldObject (outside string literals).
+bool ReadsOldObject(const std::string& expr);
 std::string Ratcheted(const RuleCheck& check);
 
 // CEL bool: when a missing item is only a warning under action mutate (nothing

@@ -85,6 +85,19 @@ TEST(Policy, RoundTripsThroughItsJsonForm) {
   EXPECT_EQ(PolicyToJson(*back), PolicyToJson(p));
 }
 
+TEST(Policy, BootstrapLabelKeysAreValidated) {
+  // A key the API server refuses can label no pod: the knob would exempt
+  // nothing, silently.
+  auto p = PolicyFromJson(json::parse(R"({"scope":{"bootstrapLabels":{"sei.io/component ":"bootstrap"}}})"), "p.yaml");
+  ASSERT_FALSE(p.ok());
+  EXPECT_NE(p.status().message().find("scope.bootstrapLabels: \"sei.io/component \" is not a valid label key"),
+            std::string::npos)
+      << p.status().message();
+  EXPECT_TRUE(PolicyFromJson(json::parse(R"({"scope":{"bootstrapLabels":{"app.kubernetes.io/component":"init"}}})"),
+                             "p.yaml")
+                  .ok());
+}
+
 TEST(Policy, NetworkKnobsAreValidated) {
   auto p = PolicyFromJson(json::parse(R"({"network":{"controllerPodLabels":{"bad key":"x","app":1},
       "nodeCIDRs":["10.0.0.0/33"],"monitoringNamespaces":"monitoring"}})"), "p.yaml");

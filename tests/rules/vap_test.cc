@@ -81,7 +81,11 @@ TEST(Backstop, ActionsChooseTheBinding) {
   EXPECT_FALSE(RulesIn(docs[0]).count("proxy-ignore-paths"));
   EXPECT_FALSE(RulesIn(docs[2]).count("proxy-ignore-paths"));
   EXPECT_TRUE(RulesIn(docs[0]).count("service-ports"));
-  EXPECT_FALSE(RulesIn(docs[2]).count("service-ports"));
+  // Denied, and warned where ratcheting downgrades it (an UPDATE of a
+  // Service that already lacked the port).
+  EXPECT_TRUE(RulesIn(docs[2]).count("service-ports"));
+  p.ratchet[testing::RuleNamed("service-ports").index()] = false;
+  EXPECT_FALSE(RulesIn(BackstopPolicies(p)[2]).count("service-ports"));
 }
 
 TEST(Backstop, ScopeFollowsThePolicy) {
