@@ -188,6 +188,9 @@ class ThroughTheApiServer(unittest.TestCase):
         ns = self.namespace()
         sts = workload("StatefulSet", "pacific-1-val-0", pod_of("seinode-pod-legacy"), replicas=1)
         sts["spec"]["podManagementPolicy"] = "Parallel"
+        # As sei-k8s-controller renders it (tests/data/bases/upstream): the
+        # image bump replaces no pod by itself; the test's delete does.
+        sts["spec"]["updateStrategy"] = {"type": "OnDelete"}
         trusting = os.path.join(self.tmp, "trusting.yaml")
         with open(trusting, "w") as f:
             f.write('workloadControllers: ["system:serviceaccount:kube-system:statefulset-controller"]\n')
