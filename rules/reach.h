@@ -50,13 +50,14 @@ struct ReachRow {
 };
 std::vector<ReachRow> WhoReaches(const NetworkContext& net, const PodTarget& pod, const Listener& listener);
 
+// Who may reach the proxy port, in words: "the controller", and task
+// clients when the policy names any.
+std::string ProxyClientsWord(const Policy& p);
+
 // The CEL twin of a reach rule: variable `variable` holds the ingress rules
 // of the NetworkPolicy under review that let more than the audience (`who`,
 // in words) reach the listener, as JudgeReach judges a NetworkPolicy alone;
 // its one check fails when there is any.
-// Who may reach the proxy port, in words: "the controller", and task
-// clients when the policy names any.
-std::string ProxyClientsWord(const Policy& p);
 void ReachTwin(const Listener& listener, const std::string& variable, std::string_view who, cel::Twin& twin);
 
 }  // namespace seiguard
