@@ -441,6 +441,16 @@ StatusOr<Policy> PolicyFromJson(const json& doc, std::string_view source) {
   return p;
 }
 
+namespace {
+
+nlohmann::ordered_json LabelsJson(const Labels& labels) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::object();
+  for (const auto& [k, v] : labels) out[k] = v;
+  return out;
+}
+
+}  // namespace
+
 nlohmann::ordered_json PolicyToJson(const Policy& p) {
   using ordered = nlohmann::ordered_json;
   ordered rules = ordered::object();
@@ -451,19 +461,13 @@ nlohmann::ordered_json PolicyToJson(const Policy& p) {
   }
   ordered kinds = ordered::array();
   for (Kind k : p.kinds) kinds.push_back(KindName(k));
-  ordered pod_labels = ordered::object();
-  for (const auto& [k, v] : p.controller_pod_labels) pod_labels[k] = v;
   ordered clients = ordered::array();
   for (const AudiencePeer& peer : p.proxy_clients) {
-    ordered labels = ordered::object();
-    for (const auto& [k, v] : peer.pod_labels) labels[k] = v;
     ordered one = ordered::object();
     if (!peer.namespace_.empty()) one["namespace"] = peer.namespace_;
-    one["podLabels"] = labels;
+    one["podLabels"] = LabelsJson(peer.pod_labels);
     clients.push_back(one);
   }
-  ordered bootstrap = ordered::object();
-  for (const auto& [k, v] : p.bootstrap_labels) bootstrap[k] = v;
   return ordered{
       {"apiVersion", kApiVersion},
       {"kind", kKind},
@@ -481,11 +485,11 @@ nlohmann::ordered_json PolicyToJson(const Policy& p) {
       {"nodeLabel", p.node_label},
       {"network",
        {{"controllerNamespace", p.controller_namespace},
-        {"controllerPodLabels", pod_labels},
+        {"controllerPodLabels", LabelsJson(p.controller_pod_labels)},
         {"proxyClients", clients},
         {"monitoringNamespaces", p.monitoring_namespaces},
         {"nodeCIDRs", p.node_cidrs}}},
-      {"scope", {{"ownerKind", p.owner_kind}, {"kinds", kinds}, {"bootstrapLabels", bootstrap}}},
+      {"scope", {{"ownerKind", p.owner_kind}, {"kinds", kinds}, {"bootstrapLabels", LabelsJson(p.bootstrap_labels)}}},
       {"rules", rules},
       {"ratchet", ratchet},
       {"workloadControllers", p.workload_controllers},
