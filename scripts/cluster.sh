@@ -15,6 +15,7 @@
 #                            (default: as shipped, Fail to validate, Ignore to mutate)
 #   --policy-file FILE       seiguard's policy (default: manifests/base/policy.yaml,
 #                            the one the deployment mounts)
+#   --profiling              serve kube-apiserver's /debug/pprof (benchmarks only)
 #
 # The binaries are built from the pinned module tests/cluster (go.mod, go.sum)
 # into $CLUSTER_BIN (default build/cluster/bin), rebuilt only when the module or
@@ -172,7 +173,7 @@ EOF
 cmd_up() {
   [[ $# -ge 1 ]] || usage
   dir=$1; shift
-  local backstop=0 webhook=1 failure_policy="" policy_file=$repo/manifests/base/policy.yaml
+  local backstop=0 webhook=1 failure_policy="" policy_file=$repo/manifests/base/policy.yaml profiling=false
   while [[ $# -gt 0 ]]; do
     case "$1" in
       --backstop) backstop=1 ;;
@@ -185,6 +186,7 @@ cmd_up() {
         [[ "$failure_policy" == Ignore || "$failure_policy" == Fail ]] || die "--failure-policy takes Ignore or Fail" ;;
       --policy-file) [[ $# -ge 2 ]] || die "--policy-file takes a file"; policy_file=$2; shift ;;
       --policy-file=*) policy_file=${1#*=} ;;
+      --profiling) profiling=true ;;
       *) die "unknown option $1 (see scripts/cluster.sh --help)" ;;
     esac
     shift
@@ -224,7 +226,7 @@ cmd_up() {
     --service-cluster-ip-range 10.0.0.0/24 \
     --authorization-mode Node,RBAC \
     --endpoint-reconciler-type none \
-    --profiling=false
+    --profiling="$profiling"
   wait_for kube-apiserver 90 "${kubectl[@]}" get --raw /readyz
 
   start kube-controller-manager "$cluster_bin/kube-controller-manager" \

@@ -5,6 +5,7 @@ webhook, with seiguard registered, and with the Go peer
 url, certificate and port). A benchmark, not a test: run it by hand,
 
     python3 tests/bench/cluster_bench.py [--serial N] [--concurrent-each N]
+        [--setups 'no webhook,seiguard,Go peer,null webhook'] [--profile DIR]
 
 It starts its own control plane (scripts/cluster.sh up --no-webhook), times
 `POST /api/v1/namespaces/bench-*/pods` of the split-listener pod (in scope, so
@@ -12,7 +13,11 @@ both webhooks judge it: /mutate, then /validate) on keep-alive HTTPS
 connections with the admin client certificate, serially and from 8 clients at
 once, and prints p50 and p99 per setup, seiguard's added latency, and the
 API server's own mean time per webhook call
-(apiserver_admission_webhook_admission_duration_seconds). Every
+(apiserver_admission_webhook_admission_duration_seconds). The null webhook
+(tests/bench/peers/null-webhook: allowed, the uid, nothing else) is the floor:
+what the API server's webhook machinery costs with the least answer any
+webhook can give. --profile takes kube-apiserver CPU profiles per setup
+(`go tool pprof -top FILE`). Every
 process it starts is stopped by pid at the end.
 """
 import argparse
@@ -111,59 +116,147 @@ def measure(cluster, namespace, serial, each):
     return serial_ms, results, len(results) / wall, per_call
 
 
+PEERS = {  # setup: (module under tests/bench/peers, extra flags, registered configurations)
+    "Go peer": ("go-webhook", [], "both"),
+    "null webhook": ("null-webhook", [], "both"),
+    "null webhook (HTTP/2)": ("null-webhook", ["-h2"], "both"),
+    # One call per pod instead of two: the floor of a single webhook.
+    "null webhook (validate only)": ("null-webhook", [], "validate"),
+}
+
+
+def slug(setup):
+    return re.sub(r"[^a-z0-9]+", "-", setup.lower()).strip("-")
+
+
+def wait_for_peer(cluster, namespace, seconds=30):
+    """Waits until a pod creation passes through the API server, so the
+    registered webhooks (which fail closed on /validate) answer."""
+    c = Client(cluster, namespace)
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            c.create()
+            return
+        except (RuntimeError, OSError, http.client.HTTPException):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+            c = Client(cluster, namespace)
+
+
+def profile(cluster, namespace, seconds, path):
+    """A CPU profile of kube-apiserver (/debug/pprof/profile) over `seconds`
+    of serial creations, written to `path` for `go tool pprof`."""
+    done = threading.Event()
+
+    def fetch():
+        try:
+            with open(path, "wb") as f:
+                subprocess.run([cluster.env["CLUSTER_BIN"] + "/kubectl", "--kubeconfig", cluster.kubeconfig, "get",
+                                "--raw", f"/debug/pprof/profile?seconds={seconds}"], stdout=f, check=True,
+                               timeout=seconds + 60)
+        finally:
+            done.set()
+
+    t = threading.Thread(target=fetch)
+    t.start()
+    c = Client(cluster, namespace)
+    n = 0
+    while not done.is_set():
+        c.create()
+        n += 1
+    t.join()
+    return n
+
+
 def main():
-    ap = argparse.ArgumentParser(description="pod creation through a real API server, three setups")
+    ap = argparse.ArgumentParser(description="pod creation through a real API server, with and without webhooks")
     ap.add_argument("--serial", type=int, default=400)
     ap.add_argument("--concurrent-each", type=int, default=100)
+    ap.add_argument("--setups", default="no webhook,seiguard,Go peer,null webhook",
+                    help="comma-separated, in order; 'no webhook' and 'seiguard' first. Known: no webhook, "
+                         "seiguard, " + ", ".join(PEERS))
+    ap.add_argument("--profile", metavar="DIR",
+                    help="also take a CPU profile of kube-apiserver per setup (DIR/<setup>.pprof) over "
+                         "--profile-seconds of serial creations")
+    ap.add_argument("--profile-seconds", type=int, default=15)
     args = ap.parse_args()
-    cluster = Cluster("--no-webhook")
+    setups = [x.strip() for x in args.setups.split(",") if x.strip()]
+    unknown = [x for x in setups if x not in ("no webhook", "seiguard", *PEERS)]
+    if unknown or "no webhook" not in setups:
+        ap.error(f"unknown setups {unknown}" if unknown else "--setups needs 'no webhook', the baseline")
+    if args.profile:
+        os.makedirs(args.profile, exist_ok=True)
+    cluster = Cluster("--no-webhook", *(["--profiling"] if args.profile else []))
     peer = None
     try:
         webhooks = os.path.join(cluster.dir, "webhooks.yaml")
-        rows = {}
+        certs = os.path.join(cluster.dir, "certs")
+        rows, profiled = {}, {}
 
         def run(setup):
-            namespace = "bench-" + setup.replace(" ", "-").lower()  # a fresh one each: nothing to delete
+            namespace = "bench-" + slug(setup)  # a fresh one each: nothing to delete
             cluster.ok("create", "namespace", namespace)
+            if setup in PEERS:
+                wait_for_peer(cluster, namespace)
             rows[setup] = measure(cluster, namespace, args.serial, args.concurrent_each)
+            if args.profile:
+                path = os.path.join(args.profile, slug(setup) + ".pprof")
+                profiled[setup] = (path, profile(cluster, namespace, args.profile_seconds, path))
 
         cluster.ok("delete", "validatingwebhookconfiguration,mutatingwebhookconfiguration", "seiguard")
         time.sleep(2)
         run("no webhook")
         cluster.ok("apply", "-f", webhooks)
-        cluster.webhook("start")
-        cluster.wait_for_webhook()
-        run("seiguard")
-        cluster.webhook("stop")
-        peer_bin = os.path.join(tempfile.mkdtemp(), "go-webhook")
-        subprocess.run(["go", "build", "-o", peer_bin, "."], cwd=os.path.join(SOURCE, "tests", "bench", "peers", "go-webhook"),
-                       check=True, env=dict(os.environ, GOFLAGS="-mod=mod"))
-        certs = os.path.join(cluster.dir, "certs")
-        peer = subprocess.Popen([peer_bin, "-addr", "127.0.0.1:" + cluster.ports["webhook"],
-                                 "-cert", os.path.join(certs, "tls.crt"), "-key", os.path.join(certs, "tls.key")],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        cluster.wait_for_webhook()
-        run("Go peer")
+        for setup in setups[1:]:
+            if setup == "seiguard":
+                cluster.webhook("start")
+                cluster.wait_for_webhook()
+                run(setup)
+                cluster.webhook("stop")
+                continue
+            module, flags, registered = PEERS[setup]
+            if registered == "validate":
+                cluster.ok("delete", "mutatingwebhookconfiguration", "seiguard")
+                time.sleep(2)  # the API server's informer lets go of it
+            peer_bin = os.path.join(cluster.dir, module)
+            subprocess.run(["go", "build", "-o", peer_bin, "."], cwd=os.path.join(SOURCE, "tests", "bench", "peers", module),
+                           check=True, env=dict(os.environ, GOFLAGS="-mod=mod"))
+            peer = subprocess.Popen([peer_bin, "-addr", "127.0.0.1:" + cluster.ports["webhook"],
+                                     "-cert", os.path.join(certs, "tls.crt"), "-key", os.path.join(certs, "tls.key"),
+                                     *flags], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            run(setup)
+            peer.terminate()
+            peer.wait(10)
+            peer = None
+            if registered == "validate":
+                cluster.ok("apply", "-f", webhooks)
     finally:
         if peer:
             peer.terminate()
             peer.wait(10)
         cluster.down()
-    print(f"| setup | serial p50 ms | serial p99 ms | 8 clients p50 ms | 8 clients p99 ms | 8 clients creates/s |")
+    print("| setup | serial p50 ms | serial p99 ms | 8 clients p50 ms | 8 clients p99 ms | 8 clients creates/s |")
     print("|---|---|---|---|---|---|")
     for setup, (s, c, rate, _) in rows.items():
         print(f"| {setup} | {statistics.median(s):.2f} | {percentile(s, 99):.2f} | {statistics.median(c):.2f} "
               f"| {percentile(c, 99):.2f} | {rate:.0f} |")
-    base, ours, go = rows["no webhook"], rows["seiguard"], rows["Go peer"]
+    base = rows["no webhook"]
     for label, idx in (("serial", 0), ("8 clients", 1)):
         for name, p in (("p50", 50), ("p99", 99)):
-            added = percentile(ours[idx], p) - percentile(base[idx], p)
-            added_go = percentile(go[idx], p) - percentile(base[idx], p)
-            ratio = added / added_go if added_go > 0 else float("nan")
-            print(f"{label} {name}: seiguard adds {added:.2f} ms, the Go peer {added_go:.2f} ms (ratio {ratio:.2f})")
-    for setup in ("seiguard", "Go peer"):
-        calls = ", ".join(f"{n} {ms:.2f} ms" for n, ms in sorted(rows[setup][3].items()))
-        print(f"{setup}: mean webhook call, serial, as the API server times it: {calls}")
+            added = {setup: percentile(r[idx], p) - percentile(base[idx], p) for setup, r in rows.items()
+                     if setup != "no webhook"}
+            line = ", ".join(f"{setup} {ms:.2f} ms" for setup, ms in added.items())
+            if "seiguard" in added and "Go peer" in added and added["Go peer"] > 0:
+                line += f" (seiguard / Go peer {added['seiguard'] / added['Go peer']:.2f})"
+            print(f"{label} {name} added: {line}")
+    for setup, r in rows.items():
+        if r[3]:
+            calls = ", ".join(f"{n} {ms:.2f} ms" for n, ms in sorted(r[3].items()))
+            print(f"{setup}: mean webhook call, serial, as the API server times it: {calls}")
+    for setup, (path, n) in profiled.items():
+        print(f"{setup}: CPU profile of kube-apiserver over {n} serial creations: {path}")
 
 
 if __name__ == "__main__":

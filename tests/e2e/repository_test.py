@@ -45,7 +45,8 @@ class Repository(unittest.TestCase):
                      "tests/bench/kit/run.sh", "tests/bench/kit/compare.sh",
                      "tests/bench/kit/httplib-ceiling/ceiling.cc", "tests/bench/kit/nginx/nginx.conf.in",
                      "tests/bench/kit/json-ceiling/json_ceiling.cpp",
-                     "tests/bench/peers/go-webhook/main.go", "tests/data/corpus/NOTICE"]:
+                     "tests/bench/peers/go-webhook/main.go", "tests/bench/peers/null-webhook/main.go",
+                     "tests/data/corpus/NOTICE"]:
             self.assertTrue(os.path.isfile(os.path.join(SOURCE, path)), path)
 
     def test_test_names_fit_a_100_column_terminal(self):

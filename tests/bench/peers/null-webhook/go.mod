@@ -1,0 +1,3 @@
+module example.invalid/null-webhook
+
+go 1.19
