@@ -33,7 +33,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "e2e"))
-from cluster_harness import Cluster  # noqa: E402
+from cluster_harness import KUBECTL, Cluster  # noqa: E402
 from cluster_admission_test import pod_of  # noqa: E402
 from seiguard_e2e import SOURCE  # noqa: E402
 
@@ -152,7 +152,7 @@ def profile(cluster, namespace, seconds, path):
     def fetch():
         try:
             with open(path, "wb") as f:
-                subprocess.run([cluster.env["CLUSTER_BIN"] + "/kubectl", "--kubeconfig", cluster.kubeconfig, "get",
+                subprocess.run([KUBECTL, "--kubeconfig", cluster.kubeconfig, "get",
                                 "--raw", f"/debug/pprof/profile?seconds={seconds}"], stdout=f, check=True,
                                timeout=seconds + 60)
         finally:
@@ -247,6 +247,8 @@ def main():
         for name, p in (("p50", 50), ("p99", 99)):
             added = {setup: percentile(r[idx], p) - percentile(base[idx], p) for setup, r in rows.items()
                      if setup != "no webhook"}
+            if not added:
+                continue
             line = ", ".join(f"{setup} {ms:.2f} ms" for setup, ms in added.items())
             if "seiguard" in added and "Go peer" in added and added["Go peer"] > 0:
                 line += f" (seiguard / Go peer {added['seiguard'] / added['Go peer']:.2f})"
