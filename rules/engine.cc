@@ -106,7 +106,9 @@ Judge::Judge(const Policy& policy, const Object& object, const Object* old_objec
   const Container* sidecar = object.pod.FindContainer(policy.sidecar_name);
   // A pod without a sidecar is remediated only where any image is taken to
   // serve the listener ("*": ServesPublicListener of no image).
-  remediate_ = wants_remediation_ && policy.ServesPublicListener(sidecar != nullptr ? sidecar->image : "");
+  const std::string_view image = sidecar != nullptr ? std::string_view(sidecar->image) : std::string_view();
+  remediate_ = wants_remediation_ && policy.ServesPublicListener(image);
+  assumes_listener_ = remediate_ && policy.AssumesPublicListener(image);
   moot_on_deny_ = mode == Mode::kMutate && !(object.IsPod() && op == Operation::kUpdate);
 }
 
@@ -195,6 +197,25 @@ void Judge::Unpatched(Path path, std::string_view container, std::string what,
   }
   Add(Severity::kDeny, std::move(path), container,
       std::move(what) + " (the mutating webhook did not add it)", std::move(fix));
+}
+
+void Judge::AssumedListener(const Path& at, std::string_view container) {
+  if (!assumes_listener_) return;
+  assumes_listener_ = false;  // once per object
+  const std::string port = std::to_string(policy_.public_port);
+  const Container* sidecar = pod().FindContainer(policy_.sidecar_name);
+  std::string what = sidecar != nullptr
+                         ? "image \"" + std::string(sidecar->image) + "\" is taken to serve port " + port +
+                               " only by the \"*\" of sidecar.publicListenerImages"
+                         : "no " + policy_.sidecar_name + " here, and only the \"*\" of sidecar.publicListenerImages "
+                               "takes port " + port + " to be served";
+  // Self-contained: a warning longer than 120 bytes keeps the fix alone.
+  std::string fix = "list in sidecar.publicListenerImages the images that serve port " + port +
+                    " (not \"*\"), or the moved probes never pass";
+  Path path = sidecar != nullptr ? pod().ContainerPath(*sidecar).Key("image") : at;
+  std::string_view whose = sidecar != nullptr ? std::string_view(sidecar->name) : container;
+  out_->assumptions.push_back((whose.empty() ? "" : "container " + std::string(whose) + ": ") + what + "; " + fix);
+  Unverifiable(std::move(path), whose, std::move(what), std::move(fix));
 }
 
 void Judge::Remediated(Path path, std::string_view container, std::string what,

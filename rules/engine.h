@@ -40,6 +40,10 @@ struct Evaluation {
   std::vector<Finding> findings;  // in rule order, then object order
   std::vector<PatchOp> patch;     // empty unless mode is kMutate or kFix, and
                                   // in kMutate empty when Denied()
+  // What the patch rests on that the object does not show (remediation of a
+  // sidecar only a "*" publicListenerImages entry takes to serve the public
+  // port), one sentence each; each is also a warning in `findings`.
+  std::vector<std::string> assumptions;
 
   bool Denied() const;
 };

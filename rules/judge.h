@@ -75,6 +75,11 @@ class Judge {
   // Something seiguard cannot verify: always a warning.
   void Unverifiable(Path path, std::string_view container, std::string what,
                     std::string fix);
+  // Remediation moved a probe to the public port (`at`, in container
+  // `container`): when that rests only on a "*" entry of
+  // sidecar.publicListenerImages, one warning per object says so, since a
+  // sidecar without the listener never passes the moved probes.
+  void AssumedListener(const Path& at, std::string_view container);
   // A violation that remediation fixed with `op`: a warning saying so.
   void Remediated(Path path, std::string_view container, std::string what, PatchOp op);
 
@@ -105,6 +110,7 @@ class Judge {
   bool patch_spec_ = false;
   bool wants_remediation_ = false;
   bool remediate_ = false;
+  bool assumes_listener_ = false;  // remediate_ rests on a "*" entry alone
   bool moot_on_deny_ = false;
   bool denied_ = false;
 };

@@ -243,20 +243,33 @@ bool AtLeast(const Version& have, const Version& want) {
 
 constexpr std::string_view kAtLeast = ">=";
 
+// One sidecar.publicListenerImages entry other than "*" against an image.
+bool ListedImage(std::string_view entry, std::string_view image) {
+  if (entry.substr(0, kAtLeast.size()) == kAtLeast) {
+    std::optional<Version> want = ParseVersion(entry.substr(kAtLeast.size()));
+    std::optional<Version> have = ParseVersion(ImageTag(image));
+    return want && have && AtLeast(*have, *want);
+  }
+  return entry == image || (ImageName(entry) == entry && ImageName(image) == entry);
+}
+
 }  // namespace
 
 bool Policy::ServesPublicListener(std::string_view image) const {
+  return std::any_of(public_listener_images.begin(), public_listener_images.end(),
+                     [&](const std::string& entry) { return entry == "*" || ListedImage(entry, image); });
+}
+
+bool Policy::AssumesPublicListener(std::string_view image) const {
+  bool wildcard = false;
   for (const std::string& entry : public_listener_images) {
-    if (entry == "*") return true;
-    if (std::string_view(entry).substr(0, kAtLeast.size()) == kAtLeast) {
-      std::optional<Version> want = ParseVersion(std::string_view(entry).substr(kAtLeast.size()));
-      std::optional<Version> have = ParseVersion(ImageTag(image));
-      if (want && have && AtLeast(*have, *want)) return true;
-    } else if (entry == image || (ImageName(entry) == entry && ImageName(image) == entry)) {
-      return true;
+    if (entry == "*") {
+      wildcard = true;
+    } else if (ListedImage(entry, image)) {
+      return false;
     }
   }
-  return false;
+  return wildcard;
 }
 
 bool Policy::IsWorkloadController(std::string_view user) const {

@@ -116,6 +116,9 @@ struct Policy {
   bool IsBootstrap(const ObjectMeta& meta) const;
   bool IsWorkloadController(std::string_view user) const;
   bool ServesPublicListener(std::string_view image) const;
+  // True when only a "*" entry takes `image` to serve the public listener:
+  // remediation then rests on an assumption the pod does not show.
+  bool AssumesPublicListener(std::string_view image) const;
 
   static std::array<Action, kRuleCount> DefaultActions();
   static std::array<bool, kRuleCount> AllRatchet();

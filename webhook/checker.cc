@@ -384,7 +384,8 @@ std::string ReachTable(const ManifestSet& manifests, const Policy& policy) {
   return out;
 }
 
-nlohmann::json FixPatch(const ManifestDocument& doc, const Policy& policy, JsonParser& parser) {
+nlohmann::json FixPatch(const ManifestDocument& doc, const Policy& policy, JsonParser& parser,
+                        std::vector<std::string>* assumptions) {
   nlohmann::json ops = nlohmann::json::array();
   auto root = parser.Parse(doc.Json());
   if (!root.ok()) return ops;
@@ -395,6 +396,11 @@ nlohmann::json FixPatch(const ManifestDocument& doc, const Policy& policy, JsonP
     if (!obj.ok()) continue;
     std::string ns = StringField(element, "metadata", "namespace");
     Evaluation eval = Evaluate(Request{Operation::kCreate, &*obj, nullptr, ns}, policy, Mode::kFix);
+    if (assumptions != nullptr) {
+      for (const std::string& a : eval.assumptions) {
+        assumptions->push_back(LiveKey(KindName(kind), ns, StringField(element, "metadata", "name")) + ": " + a);
+      }
+    }
     for (nlohmann::json& op : PatchToJson(eval.patch)) {
       op["path"] = prefix + op["path"].get<std::string>();
       ops.push_back(std::move(op));
@@ -403,14 +409,15 @@ nlohmann::json FixPatch(const ManifestDocument& doc, const Policy& policy, JsonP
   return ops;
 }
 
-std::string FixedYaml(const ManifestSet& manifests, const Policy& policy) {
+std::string FixedYaml(const ManifestSet& manifests, const Policy& policy,
+                      std::vector<std::string>* assumptions) {
   using ordered = nlohmann::ordered_json;
   std::string out;
   JsonParser parser;
   for (const ManifestDocument& doc : manifests.documents) {
     ordered value = ordered::parse(doc.Json(), nullptr, false);
     if (value.is_discarded()) continue;  // not reached: the reader validated every document
-    nlohmann::json patch = FixPatch(doc, policy, parser);
+    nlohmann::json patch = FixPatch(doc, policy, parser, assumptions);
     // The engine never emits a patch that cannot apply (tested, fuzzed);
     // should one slip through, the document is printed unfixed and the
     // re-check reports what remains, rather than the run dying.

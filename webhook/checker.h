@@ -66,14 +66,18 @@ std::string ReachTable(const ManifestSet& manifests, const Policy& policy);
 // The JSON Patch `--fix` applies to one document (injections and
 // remediation of every judged object in it), with paths from the document's
 // root (a List's objects under /items/N). `parser` is the caller's, reused
-// across documents.
-nlohmann::json FixPatch(const ManifestDocument& doc, const Policy& policy, JsonParser& parser);
+// across documents. What a remediation assumed (Evaluation::assumptions) is
+// appended to `assumptions`, if given, as "Kind/namespace/name: ...".
+nlohmann::json FixPatch(const ManifestDocument& doc, const Policy& policy, JsonParser& parser,
+                        std::vector<std::string>* assumptions = nullptr);
 
 // `--fix`: each document with its FixPatch applied, as YAML documents
 // separated by "---": values as kubectl read them, so aliases and merge keys
 // come out expanded and comments are not kept. The caller prints nothing
 // when the manifests had errors (their documents are not in the set).
-std::string FixedYaml(const ManifestSet& manifests, const Policy& policy);
+// `assumptions`: as for FixPatch, for every document.
+std::string FixedYaml(const ManifestSet& manifests, const Policy& policy,
+                      std::vector<std::string>* assumptions = nullptr);
 
 }  // namespace seiguard
 

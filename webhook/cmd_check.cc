@@ -65,7 +65,8 @@ int RunCheck(const CheckOptions& opt) {
       std::cerr << TextReport(report) << "seiguard check: --fix printed nothing: fix the errors above first\n";
       return kExitUsage;
     }
-    std::string text = FixedYaml(manifests, *policy);
+    std::vector<std::string> assumed;
+    std::string text = FixedYaml(manifests, *policy, &assumed);
     std::cout << text;
     // What the fix could not resolve (conflicts, gRPC probes), judged again
     // on the fixed documents.
@@ -78,6 +79,7 @@ int RunCheck(const CheckOptions& opt) {
     Policy remediating = *policy;
     remediating.remediate = true;
     CheckReport after = Check(fixed, remediating, live_set);
+    for (const std::string& a : assumed) after.notes.push_back("--fix moved probes of " + a);
     std::cerr << TextReport(after);
     if (!after.errors.empty()) return kExitUsage;
     bool failing = after.Count(Severity::kDeny) > 0 || (opt.warnings_as_errors && after.Count(Severity::kWarn) > 0);

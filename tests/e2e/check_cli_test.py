@@ -316,12 +316,20 @@ spec:
         self.assertIn("roll out one that does first: >=v0.0.71)", err)
         # By default (publicListenerImages ["*"]) and with the digest listed,
         # the legacy pod loses --ignore-paths and its probes move to 9100.
-        self.assertEqual(self.check("--fix", path)[0], 0)
+        # ... and stderr says, for that pod alone, that the rewrite rests on "*".
+        code, _, err = self.check("--fix", path)
+        self.assertEqual(code, 0, err)
         digest = legacy["spec"]["initContainers"][1]["image"]
+        assumed = [l for l in err.splitlines() if l.startswith("note: --fix moved probes of ")]
+        self.assertEqual(len(assumed), 1, err)
+        self.assertIn("Pod/%s/%s: container sei-sidecar: image \"%s\" is taken to serve port 9100 only by the \"*\""
+                      % (legacy["metadata"].get("namespace", "default"), legacy["metadata"]["name"], digest), assumed[0])
+        self.assertIn("list in sidecar.publicListenerImages the images that serve port 9100", assumed[0])
         self.assertEqual(legacy["spec"]["initContainers"][1]["name"], "sei-sidecar")
         serving = self.write("serving.yaml", yaml.safe_dump({"sidecar": {"publicListenerImages": [digest]}}))
         code, out, err = self.check("--fix", "--policy-file", serving, path)
         self.assertEqual(code, 0, err)
+        self.assertNotIn("--fix moved probes of", err)  # listed: nothing assumed
         fixed = list(yaml.safe_load_all(out))
         self.assertEqual(len(fixed), 2)
         code, review_out, _ = run(["review", "--mutate"], as_review(original))

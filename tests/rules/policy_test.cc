@@ -143,6 +143,13 @@ TEST(Policy, RolloutKnobsAreValidated) {
   EXPECT_FALSE(ok->ServesPublicListener("reg:5000/seictl-fork@sha256:ab"));  // another name, no tag
   EXPECT_TRUE(ok->ServesPublicListener("reg:5000/seictl-fork:v9"));  // a version reads any image's tag
   EXPECT_TRUE(Policy().ServesPublicListener("ghcr.io/sei-protocol/seictl:v0.0.1"));  // "*", the default
+  // Only "*" takes the image to serve it: remediation says it assumed so.
+  EXPECT_TRUE(Policy().AssumesPublicListener("ghcr.io/sei-protocol/seictl@sha256:ab"));
+  EXPECT_FALSE(ok->AssumesPublicListener("ghcr.io/sei-protocol/seictl:v0.0.71"));  // no "*"
+  auto both = PolicyFromJson(json::parse(R"({"sidecar":{"publicListenerImages":["*", ">=0.0.71"]}})"), "p.yaml");
+  ASSERT_TRUE(both.ok()) << both.status().message();
+  EXPECT_FALSE(both->AssumesPublicListener("ghcr.io/sei-protocol/seictl:v0.0.71"));  // listed as well
+  EXPECT_TRUE(both->AssumesPublicListener("ghcr.io/sei-protocol/seictl:v0.0.70"));
   EXPECT_TRUE(Policy().ServesPublicListener(""));
   EXPECT_FALSE(ok->ServesPublicListener(""));
 }
