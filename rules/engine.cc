@@ -199,29 +199,27 @@ void Judge::Unpatched(Path path, std::string_view container, std::string what,
       std::move(what) + " (the mutating webhook did not add it)", std::move(fix));
 }
 
-void Judge::AssumedListener(const Path& at, std::string_view container) {
-  if (!assumes_listener_) return;
-  assumes_listener_ = false;  // once per object
-  const std::string port = std::to_string(policy_.public_port);
-  const Container* sidecar = pod().FindContainer(policy_.sidecar_name);
-  std::string what = sidecar != nullptr
-                         ? "image \"" + std::string(sidecar->image) + "\" is taken to serve port " + port +
-                               " only by the \"*\" of sidecar.publicListenerImages"
-                         : "no " + policy_.sidecar_name + " here, and only the \"*\" of sidecar.publicListenerImages "
-                               "takes port " + port + " to be served";
-  // Self-contained: a warning longer than 120 bytes keeps the fix alone.
-  std::string fix = "list in sidecar.publicListenerImages the images that serve port " + port +
-                    " (not \"*\"), or the moved probes never pass";
-  Path path = sidecar != nullptr ? pod().ContainerPath(*sidecar).Key("image") : at;
-  std::string_view whose = sidecar != nullptr ? std::string_view(sidecar->name) : container;
-  out_->assumptions.push_back((whose.empty() ? "" : "container " + std::string(whose) + ": ") + what + "; " + fix);
-  Unverifiable(std::move(path), whose, std::move(what), std::move(fix));
-}
-
 void Judge::Remediated(Path path, std::string_view container, std::string what,
                        PatchOp op) {
   if (!PatchIsMoot()) out_->patch.push_back(std::move(op));
-  Add(Severity::kWarn, std::move(path), container, std::move(what), "remediated (remediate: true)");
+  std::string fix = "remediated (remediate: true)";
+  if (assumes_listener_) {
+    // Short: an AdmissionResponse warning keeps 120 bytes.
+    fix = "remediated (\"*\" assumes the sidecar serves " + std::to_string(policy_.public_port) + ")";
+    if (out_->assumptions.empty()) out_->assumptions.push_back(Assumption());
+  }
+  Add(Severity::kWarn, std::move(path), container, std::move(what), std::move(fix));
+}
+
+std::string Judge::Assumption() const {
+  const std::string port = std::to_string(policy_.public_port);
+  const Container* sidecar = pod().FindContainer(policy_.sidecar_name);
+  std::string taken = sidecar != nullptr ? "container " + std::string(sidecar->name) + " (image \"" + std::string(sidecar->image) +
+                                               "\") is taken to serve port " + port
+                                         : "no " + policy_.sidecar_name + " here, and port " + port +
+                                               " is taken to be served";
+  return taken + " only by the \"*\" of sidecar.publicListenerImages; if it is not served, the moved probes "
+                 "never pass: list there the sidecar images that serve it";
 }
 
 PatchOp Judge::AddLabel(const std::string& key, const std::string& value) const {

@@ -42,7 +42,7 @@ struct Evaluation {
                                   // in kMutate empty when Denied()
   // What the patch rests on that the object does not show (remediation of a
   // sidecar only a "*" publicListenerImages entry takes to serve the public
-  // port), one sentence each; each is also a warning in `findings`.
+  // port), one sentence each; the warnings in `findings` say it briefly.
   std::vector<std::string> assumptions;
 
   bool Denied() const;

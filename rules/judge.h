@@ -75,12 +75,10 @@ class Judge {
   // Something seiguard cannot verify: always a warning.
   void Unverifiable(Path path, std::string_view container, std::string what,
                     std::string fix);
-  // Remediation moved a probe to the public port (`at`, in container
-  // `container`): when that rests only on a "*" entry of
-  // sidecar.publicListenerImages, one warning per object says so, since a
-  // sidecar without the listener never passes the moved probes.
-  void AssumedListener(const Path& at, std::string_view container);
-  // A violation that remediation fixed with `op`: a warning saying so.
+  // A violation that remediation fixed with `op`: a warning saying so, and,
+  // when that rests only on a "*" entry of sidecar.publicListenerImages (a
+  // sidecar without the listener never passes the moved probes), saying that
+  // too, with the whole sentence once per object in Evaluation::assumptions.
   void Remediated(Path path, std::string_view container, std::string what, PatchOp op);
 
   // Patch helpers that never add under a missing parent.
@@ -95,6 +93,7 @@ class Judge {
   void Add(Severity severity, Path path, std::string_view container, std::string what,
            std::string fix);
   bool CanPatch() const;
+  std::string Assumption() const;
   // True once the answer is sure to be a denial, so a patch would be thrown
   // away (/mutate only; a Pod UPDATE's denials may still become warnings).
   bool PatchIsMoot() const { return moot_on_deny_ && denied_; }

@@ -42,7 +42,6 @@ void Check(Judge& judge) {
       Path path = judge.pod().ContainerPath(c).Key(field).Key(handler).Key("port");
       // A gRPC probe cannot be moved to the HTTP public listener automatically.
       if (judge.CanRemediate() && probe.handler != ProbeHandler::kGrpc) {
-        judge.AssumedListener(path, c.name);
         judge.Remediated(path, c.name, "moved to port " + pub,
                          {"replace", path, policy.public_port});
         continue;

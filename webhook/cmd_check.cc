@@ -79,7 +79,7 @@ int RunCheck(const CheckOptions& opt) {
     Policy remediating = *policy;
     remediating.remediate = true;
     CheckReport after = Check(fixed, remediating, live_set);
-    for (const std::string& a : assumed) after.notes.push_back("--fix moved probes of " + a);
+    for (const std::string& a : assumed) after.notes.push_back("--fix rewrote " + a);
     std::cerr << TextReport(after);
     if (!after.errors.empty()) return kExitUsage;
     bool failing = after.Count(Severity::kDeny) > 0 || (opt.warnings_as_errors && after.Count(Severity::kWarn) > 0);

@@ -320,16 +320,16 @@ spec:
         code, _, err = self.check("--fix", path)
         self.assertEqual(code, 0, err)
         digest = legacy["spec"]["initContainers"][1]["image"]
-        assumed = [l for l in err.splitlines() if l.startswith("note: --fix moved probes of ")]
+        assumed = [l for l in err.splitlines() if l.startswith("note: --fix rewrote ")]
         self.assertEqual(len(assumed), 1, err)
-        self.assertIn("Pod/%s/%s: container sei-sidecar: image \"%s\" is taken to serve port 9100 only by the \"*\""
+        self.assertIn("Pod/%s/%s: container sei-sidecar (image \"%s\") is taken to serve port 9100 only by the \"*\""
                       % (legacy["metadata"].get("namespace", "default"), legacy["metadata"]["name"], digest), assumed[0])
-        self.assertIn("list in sidecar.publicListenerImages the images that serve port 9100", assumed[0])
+        self.assertIn("list there the sidecar images that serve it", assumed[0])
         self.assertEqual(legacy["spec"]["initContainers"][1]["name"], "sei-sidecar")
         serving = self.write("serving.yaml", yaml.safe_dump({"sidecar": {"publicListenerImages": [digest]}}))
         code, out, err = self.check("--fix", "--policy-file", serving, path)
         self.assertEqual(code, 0, err)
-        self.assertNotIn("--fix moved probes of", err)  # listed: nothing assumed
+        self.assertNotIn("--fix rewrote", err)  # listed: nothing assumed
         fixed = list(yaml.safe_load_all(out))
         self.assertEqual(len(fixed), 2)
         code, review_out, _ = run(["review", "--mutate"], as_review(original))

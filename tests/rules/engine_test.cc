@@ -110,6 +110,40 @@ TEST(EvaluatePatch, FixLeavesASidecarWithoutPublicListener) {
   }
 }
 
+// Under the default publicListenerImages ["*"], remediation of the legacy
+// pod (whose sidecar no entry names) says on each warning that it rests on
+// the "*", short enough for kubectl to show whole, and once in full in
+// `assumptions`; with the sidecar's digest listed it assumes nothing.
+TEST(EvaluatePatch, RemediationSaysWhenItRestsOnTheWildcard) {
+  Policy wildcard;
+  wildcard.remediate = true;
+  Policy listed = ServingSidecar();
+  listed.remediate = true;
+  listed.public_listener_images.push_back("*");
+  for (Mode mode : {Mode::kMutate, Mode::kFix}) {
+    Evaluation assumed = EvaluatePod(LegacyPod(), mode, Operation::kCreate, nullptr, wildcard);
+    ASSERT_FALSE(assumed.Denied());
+    size_t remediated = 0;
+    for (const Finding& f : assumed.findings) {
+      if (f.fix.find("remediated") == std::string::npos) continue;
+      ++remediated;
+      EXPECT_EQ(f.fix, "remediated (\"*\" assumes the sidecar serves 9100)");
+      EXPECT_LE(f.Warning().size(), kMaxWarningBytes) << f.Warning();
+      EXPECT_NE(f.Warning().find(f.what), std::string::npos) << f.Warning() << " | " << f.what;  // kept whole
+    }
+    EXPECT_EQ(remediated, 5u);  // --ignore-paths and four probes
+    ASSERT_EQ(assumed.assumptions.size(), 1u);
+    EXPECT_EQ(assumed.assumptions[0],
+              "container sei-sidecar (image \"" + ServingSidecar().public_listener_images[0] +
+                  "\") is taken to serve port 9100 only by the \"*\" of sidecar.publicListenerImages; if it is "
+                  "not served, the moved probes never pass: list there the sidecar images that serve it");
+    Evaluation named = EvaluatePod(LegacyPod(), mode, Operation::kCreate, nullptr, listed);
+    EXPECT_TRUE(named.assumptions.empty());
+    for (const Finding& f : named.findings) EXPECT_EQ(f.fix.find("assumes"), std::string::npos) << f.fix;
+    EXPECT_EQ(named.patch.size(), assumed.patch.size());
+  }
+}
+
 TEST(EvaluatePatch, MutateStillPatchesAnAllowedPod) {
   json pod = LegacyPod();
   // Without the proxy's --ignore-paths and its probes on 8443 nothing is
