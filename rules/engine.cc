@@ -106,7 +106,8 @@ Judge::Judge(const Policy& policy, const Object& object, const Object* old_objec
   const Container* sidecar = object.pod.FindContainer(policy.sidecar_name);
   // A pod without a sidecar is remediated only where any image is taken to
   // serve the listener ("*": ServesPublicListener of no image).
-  const std::string_view image = sidecar != nullptr ? std::string_view(sidecar->image) : std::string_view();
+  const std::string_view image =
+      sidecar != nullptr ? std::string_view(sidecar->image) : std::string_view();
   remediate_ = wants_remediation_ && policy.ServesPublicListener(image);
   assumes_listener_ = remediate_ && policy.AssumesPublicListener(image);
   moot_on_deny_ = mode == Mode::kMutate && !(object.IsPod() && op == Operation::kUpdate);
@@ -205,7 +206,8 @@ void Judge::Remediated(Path path, std::string_view container, std::string what,
   std::string fix = "remediated (remediate: true)";
   if (assumes_listener_) {
     // Short: an AdmissionResponse warning keeps 120 bytes.
-    fix = "remediated (\"*\" assumes the sidecar serves " + std::to_string(policy_.public_port) + ")";
+    fix = "remediated (\"*\" assumes the sidecar serves " + std::to_string(policy_.public_port) +
+          ")";
     if (out_->assumptions.empty()) out_->assumptions.push_back(Assumption());
   }
   Add(Severity::kWarn, std::move(path), container, std::move(what), std::move(fix));
@@ -214,12 +216,16 @@ void Judge::Remediated(Path path, std::string_view container, std::string what,
 std::string Judge::Assumption() const {
   const std::string port = std::to_string(policy_.public_port);
   const Container* sidecar = pod().FindContainer(policy_.sidecar_name);
-  std::string taken = sidecar != nullptr ? "container " + std::string(sidecar->name) + " (image \"" + std::string(sidecar->image) +
-                                               "\") is taken to serve port " + port
-                                         : "no " + policy_.sidecar_name + " here, and port " + port +
-                                               " is taken to be served";
-  return taken + " only by the \"*\" of sidecar.publicListenerImages; if it is not served, the moved probes "
-                 "never pass: list there the sidecar images that serve it";
+  std::string out;
+  if (sidecar != nullptr) {
+    out.append("container ").append(sidecar->name).append(" (image \"").append(sidecar->image);
+    out.append("\") is taken to serve port ").append(port);
+  } else {
+    out.append("no ").append(policy_.sidecar_name).append(" here, and port ").append(port);
+    out.append(" is taken to be served");
+  }
+  return out + " only by the \"*\" of sidecar.publicListenerImages; if it is not served, probes "
+               "moved there never pass: list there the sidecar images that serve it";
 }
 
 PatchOp Judge::AddLabel(const std::string& key, const std::string& value) const {

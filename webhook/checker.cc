@@ -397,9 +397,8 @@ nlohmann::json FixPatch(const ManifestDocument& doc, const Policy& policy, JsonP
     std::string ns = StringField(element, "metadata", "namespace");
     Evaluation eval = Evaluate(Request{Operation::kCreate, &*obj, nullptr, ns}, policy, Mode::kFix);
     if (assumptions != nullptr) {
-      for (const std::string& a : eval.assumptions) {
-        assumptions->push_back(LiveKey(KindName(kind), ns, StringField(element, "metadata", "name")) + ": " + a);
-      }
+      const std::string who = LiveKey(KindName(kind), ns, StringField(element, "metadata", "name"));
+      for (const std::string& a : eval.assumptions) assumptions->push_back(who + ": " + a);
     }
     for (nlohmann::json& op : PatchToJson(eval.patch)) {
       op["path"] = prefix + op["path"].get<std::string>();

@@ -136,7 +136,7 @@ TEST(EvaluatePatch, RemediationSaysWhenItRestsOnTheWildcard) {
     EXPECT_EQ(assumed.assumptions[0],
               "container sei-sidecar (image \"" + ServingSidecar().public_listener_images[0] +
                   "\") is taken to serve port 9100 only by the \"*\" of sidecar.publicListenerImages; if it is "
-                  "not served, the moved probes never pass: list there the sidecar images that serve it");
+                  "not served, probes moved there never pass: list there the sidecar images that serve it");
     Evaluation named = EvaluatePod(LegacyPod(), mode, Operation::kCreate, nullptr, listed);
     EXPECT_TRUE(named.assumptions.empty());
     for (const Finding& f : named.findings) EXPECT_EQ(f.fix.find("assumes"), std::string::npos) << f.fix;
