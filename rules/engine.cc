@@ -76,9 +76,13 @@ bool InScope(const Object& object, const Policy& policy) {
   if (object.IsNetworkPolicy()) {
     // A policy that can select SeiNode pods for ingress: its podSelector
     // tests the node label, or is empty (every pod of its namespace, which
-    // may hold SeiNodes: admission cannot know, so it is judged).
+    // may hold SeiNodes: admission cannot know, so it is judged). Only one
+    // with an ingress rule can let anyone reach a port (the reach rules judge
+    // nothing else): a default-deny policy, in any namespace, is not judged,
+    // so the webhooks' scope never holds it up (rules/webhooks.h).
     const NetworkPolicy& np = object.network_policy;
-    return np.ingress_type && (np.pod_selector.Empty() || np.pod_selector.Mentions(policy.node_label));
+    return np.ingress_type && !np.ingress.empty() &&
+           (np.pod_selector.Empty() || np.pod_selector.Mentions(policy.node_label));
   }
   return false;
 }

@@ -1,6 +1,5 @@
 #include "rules/vap.h"
 
-#include <algorithm>
 #include <iterator>
 #include <utility>
 
@@ -83,23 +82,6 @@ ordered Validation(const cel::RuleCheck& check, const std::string& exempt, bool 
           {"reason", "Forbidden"}};
 }
 
-ordered ResourceRules(const Policy& policy) {
-  ordered rules = ordered::array();
-  for (std::string_view group : {"", "apps", "batch", "networking.k8s.io"}) {
-    ordered resources = ordered::array();
-    for (Kind kind : kJudgeableKinds) {
-      if (KindGroup(kind) == group && policy.Judges(kind)) resources.push_back(KindResource(kind));
-    }
-    if (resources.empty()) continue;
-    rules.push_back({{"apiGroups", {group}},
-                     {"apiVersions", {"v1"}},
-                     {"operations", {"CREATE", "UPDATE"}},
-                     {"resources", std::move(resources)},
-                     {"scope", "Namespaced"}});
-  }
-  return rules;
-}
-
 ordered BackstopLabels() {
   return {{"app.kubernetes.io/name", "seiguard"},
           {"app.kubernetes.io/part-of", "seiguard"},
@@ -117,10 +99,7 @@ std::vector<std::string_view> RulesWithoutTwin() {
 }
 
 std::vector<ordered> BackstopPolicies(const Policy& policy, const BackstopOptions& options) {
-  std::vector<std::string> excluded = options.excluded_namespaces;
-  for (const std::string& ns : policy.exempt_namespaces) {
-    if (std::find(excluded.begin(), excluded.end(), ns) == excluded.end()) excluded.push_back(ns);
-  }
+  const std::vector<std::string> excluded = ExcludedNamespaces(policy, options.excluded_namespaces);
   const std::vector<cel::RuleCheck> checks = cel::Checks(policy);
   std::vector<cel::RuleCheck> ratcheted;
   for (const cel::RuleCheck& check : checks) {
@@ -146,20 +125,15 @@ std::vector<ordered> BackstopPolicies(const Policy& policy, const BackstopOption
     if (validations.empty()) return;
     const std::string name = options.name + "-" + suffix;
     ordered constraints = {{"matchPolicy", "Equivalent"}};
-    if (!excluded.empty()) {
-      constraints["namespaceSelector"] = {
-          {"matchExpressions",
-           {{{"key", "kubernetes.io/metadata.name"}, {"operator", "NotIn"}, {"values", excluded}}}}};
-    }
-    constraints["resourceRules"] = ResourceRules(policy);
+    if (!excluded.empty()) constraints["namespaceSelector"] = NamespaceSelector(excluded);
+    constraints["resourceRules"] = ResourceRules(policy, {"CREATE", "UPDATE"});
     out.push_back({{"apiVersion", "admissionregistration.k8s.io/v1"},
                    {"kind", "ValidatingAdmissionPolicy"},
                    {"metadata", {{"name", name}, {"labels", BackstopLabels()}}},
                    {"spec",
                     {{"failurePolicy", failure},
                      {"matchConstraints", std::move(constraints)},
-                     {"matchConditions",
-                      {{{"name", "seinode-object"}, {"expression", cel::ScopeCondition(policy)}}}},
+                     {"matchConditions", ordered::array({ScopeMatchCondition(policy)})},
                      {"variables", variables},
                      {"validations", std::move(validations)}}}});
     out.push_back({{"apiVersion", "admissionregistration.k8s.io/v1"},

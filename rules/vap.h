@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "rules/policy.h"
+#include "rules/scope_match.h"
 
 namespace seiguard {
 
@@ -21,8 +22,8 @@ struct BackstopOptions {
   // Object names: <name>-deny and <name>-warn.
   std::string name = "seiguard-backstop";
   // Namespaces no binding applies in, besides the policy's exemptNamespaces:
-  // the ones the webhook configurations leave out (manifests/base/webhooks.yaml).
-  std::vector<std::string> excluded_namespaces = {"kube-system", "seiguard-system"};
+  // the ones the webhook configurations leave out (webhooks.h).
+  std::vector<std::string> excluded_namespaces = DefaultExcludedNamespaces();
 };
 
 // The rules whose file has no CEL twin (RuleDef::cel): the backstop cannot

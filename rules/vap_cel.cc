@@ -40,12 +40,14 @@ std::string OwnedBy(const std::string& root, const Policy& p) {
          ".metadata.ownerReferences.exists(o, o.kind == " + Str(p.owner_kind) + "))";
 }
 
-// A NetworkPolicy that can select SeiNode pods for ingress: its podSelector
-// tests the node label or is empty (rules/engine.cc InScope).
+// A NetworkPolicy that can select SeiNode pods for ingress and has an
+// ingress rule: its podSelector tests the node label or is empty
+// (rules/engine.cc InScope).
 std::string NetpolScope(const std::string& root, const Policy& p) {
   const std::string label = Str(p.node_label), s = root + ".spec.podSelector";
   return "(has(" + root + ".spec) && (!has(" + root + ".spec.policyTypes) || size(" + root +
-         ".spec.policyTypes) == 0 || 'Ingress' in " + root + ".spec.policyTypes)\n    && (!has(" + s +
+         ".spec.policyTypes) == 0 || 'Ingress' in " + root + ".spec.policyTypes)\n    && has(" + root +
+         ".spec.ingress) && size(" + root + ".spec.ingress) > 0\n    && (!has(" + s +
          ") || ((!has(" + s + ".matchLabels) || size(" + s + ".matchLabels) == 0) && (!has(" + s +
          ".matchExpressions) || size(" + s + ".matchExpressions) == 0))\n      || (has(" + s +
          ".matchLabels) && " + label + " in " + s + ".matchLabels)\n      || (has(" + s +
@@ -53,15 +55,19 @@ std::string NetpolScope(const std::string& root, const Policy& p) {
          " && e.operator != 'DoesNotExist'))))";
 }
 
-// The engine's InScope (DESIGN.md, Scope) for one object.
+// The engine's InScope (DESIGN.md, Scope) for one object. The API server
+// hands CEL the object as its Go type converted to JSON, where a list field
+// without omitempty (a pod spec's containers) is present as null when unset:
+// has() is then true, so each list walked is also tested to be one (a
+// matchCondition that errors refuses the request under failurePolicy Fail).
 std::string InScope(const std::string& root, const Policy& p) {
   const std::string label = Str(p.node_label), sidecar = Str(p.sidecar_name);
   std::string pod_scoped =
       "[" + TemplateOf(root) + "].exists(t,\n    (has(t.metadata) && has(t.metadata.labels) && " +
       label + " in t.metadata.labels)\n    || (has(t.spec) && ((has(t.spec.initContainers) && "
-      "t.spec.initContainers.exists(c, c.name == " + sidecar +
-      "))\n        || (has(t.spec.containers) && t.spec.containers.exists(c, c.name == " + sidecar +
-      "))))\n  )";
+      "type(t.spec.initContainers) == list && t.spec.initContainers.exists(c, c.name == " + sidecar +
+      "))\n        || (has(t.spec.containers) && type(t.spec.containers) == list && "
+      "t.spec.containers.exists(c, c.name == " + sidecar + "))))\n  )";
   return "(request.kind.kind == 'NetworkPolicy' ? " + NetpolScope(root, p) + "\n  : request.kind.kind == 'Service'\n  ? (" + HasChain(root, {"metadata", "labels"}) + " && " +
          label + " in " + root + ".metadata.labels) || " + OwnedBy(root, p) +
          "\n  : (request.kind.kind != 'Pod' && " + OwnedBy(root, p) + ") || " + pod_scoped + ")";
@@ -268,9 +274,11 @@ std::vector<Variable> Variables(const Policy& p) {
                            "] != variables.oldLabels[" + label + "])"},
       {"mirror", "variables.kind == 'Pod' && " + HasChain("object", {"metadata", "annotations"}) +
                      " && 'kubernetes.io/config.mirror' in object.metadata.annotations"},
+      // A list test beside has(): see InScope.
       {"containers",
-       "!has(variables.tmpl.spec) ? [] :\n  (has(variables.tmpl.spec.initContainers) ? "
-       "variables.tmpl.spec.initContainers : [])\n  + (has(variables.tmpl.spec.containers) ? "
+       "!has(variables.tmpl.spec) ? [] :\n  (has(variables.tmpl.spec.initContainers) && "
+       "type(variables.tmpl.spec.initContainers) == list ? variables.tmpl.spec.initContainers : [])\n"
+       "  + (has(variables.tmpl.spec.containers) && type(variables.tmpl.spec.containers) == list ? "
        "variables.tmpl.spec.containers : [])"},
       // The sidecar: the first container of that name.
       {"sidecars", "variables.containers.filter(c, c.name == " + sidecar + ")"},

@@ -2,11 +2,13 @@
 # A local Kubernetes control plane with seiguard registered, on loopback only.
 #
 #   scripts/cluster.sh build                      build (once) etcd, kube-apiserver,
-#                                                 kube-controller-manager, kubectl
+#                                                 kube-controller-manager, kubectl, and
+#                                                 matchcond (the API server's CEL, for tests)
 #   scripts/cluster.sh up DIR [options]           start everything, state in DIR
 #   scripts/cluster.sh down DIR                   stop what `up` started, remove DIR
 #   scripts/cluster.sh webhook DIR start|stop [--policy-file FILE]
-#                                                 (re)start seiguard with a policy, or stop it
+#                                                 (re)start seiguard with a policy, and register
+#                                                 the configurations generated for it; or stop it
 #
 # up options:
 #   --backstop               also apply manifests/overlays/backstop (the VAPs)
@@ -14,7 +16,8 @@
 #   --failure-policy P       Ignore or Fail, for every registered webhook
 #                            (default: as shipped, Fail to validate, Ignore to mutate)
 #   --policy-file FILE       seiguard's policy (default: manifests/base/policy.yaml,
-#                            the one the deployment mounts)
+#                            the one the deployment mounts); the webhook
+#                            configurations registered are generated for it
 #   --profiling              serve kube-apiserver's /debug/pprof (benchmarks only)
 #
 # The binaries are built from the pinned module tests/cluster (go.mod, go.sum)
@@ -24,12 +27,14 @@
 # account, garbage collector, StatefulSet, ReplicaSet, Deployment, Job and
 # CronJob controllers, and the one that type-checks ValidatingAdmissionPolicies); no scheduler and no kubelet, so pods stay Pending. It
 # starts `seiguard serve` ($SEIGUARD, default build/seiguard) with certificates
-# made by certs/gen-certs.sh and registers the webhook configurations rendered
-# from manifests/base by `kubectl kustomize`, with only clientConfig changed (a
-# url on 127.0.0.1 and the caBundle). It exits 0 once a request through the API
-# server has reached seiguard (with --no-webhook: once the configurations are
-# registered) and, with --backstop, once requests show both backstop policies
-# in force; it prints `export KUBECONFIG=DIR/kubeconfig` last.
+# made by certs/gen-certs.sh and registers the webhook configurations that
+# `seiguard webhooks --policy-file FILE` generates (for the base policy, those
+# of manifests/base), with only clientConfig changed (a url on 127.0.0.1 and
+# the caBundle). It exits 0 once a request through the API server has reached
+# seiguard (tests/cluster/reach.py: an object the policy judges, seen in
+# seiguard's own request count; with --no-webhook: once the configurations
+# are registered) and, with --backstop, once requests show both backstop
+# policies in force; it prints `export KUBECONFIG=DIR/kubeconfig` last.
 #
 # Every process is recorded in DIR/pids; `down` stops them by pid (TERM, then
 # KILL) and removes DIR. Logs are in DIR/logs.
@@ -73,9 +78,10 @@ cmd_build() {
   local go
   go=$(find_go) || die "no Go >= 1.21 found (scripts/setup.sh test installs one); the control plane needs $go_toolchain"
   local key
-  key=$(cat "$repo/tests/cluster/go.mod" "$repo/tests/cluster/go.sum" <(cd "$repo/tests/cluster" && "$go" env GOVERSION) | sha256sum | cut -c1-16)
+  key=$(cat "$repo/tests/cluster/go.mod" "$repo/tests/cluster/go.sum" "$repo"/tests/cluster/matchcond/*.go \
+    <(cd "$repo/tests/cluster" && "$go" env GOVERSION) | sha256sum | cut -c1-16)
   if [[ -f "$cluster_bin/.key" && "$(cat "$cluster_bin/.key")" == "$key" ]] &&
-     [[ -x "$cluster_bin/kube-apiserver" && -x "$cluster_bin/kube-controller-manager" && -x "$cluster_bin/kubectl" && -x "$cluster_bin/etcd" ]]; then
+     [[ -x "$cluster_bin/kube-apiserver" && -x "$cluster_bin/kube-controller-manager" && -x "$cluster_bin/kubectl" && -x "$cluster_bin/etcd" && -x "$cluster_bin/matchcond" ]]; then
     return 0
   fi
   say "building etcd, kube-apiserver, kube-controller-manager and kubectl from tests/cluster (minutes, once)"
@@ -83,11 +89,11 @@ cmd_build() {
   mkdir -p "$cluster_bin"
   tmp=$(mktemp -d "$cluster_bin/.build.XXXXXX")
   # -mod=readonly: go.sum is the pin; a build never rewrites it.
-  (cd "$repo/tests/cluster" && GOFLAGS=-mod=readonly CGO_ENABLED=0 "$go" build -trimpath -ldflags='-s -w' -o "$tmp/" tool) ||
+  (cd "$repo/tests/cluster" && GOFLAGS=-mod=readonly CGO_ENABLED=0 "$go" build -trimpath -ldflags='-s -w' -o "$tmp/" tool ./matchcond) ||
     { rm -rf "$tmp"; die "the control-plane build failed"; }
   mv "$tmp/server" "$tmp/etcd"
   local b
-  for b in etcd kube-apiserver kube-controller-manager kubectl; do mv -f "$tmp/$b" "$cluster_bin/$b"; done
+  for b in etcd kube-apiserver kube-controller-manager kubectl matchcond; do mv -f "$tmp/$b" "$cluster_bin/$b"; done
   rm -rf "$tmp"
   echo "$key" > "$cluster_bin/.key"
   say "built in $((SECONDS - start)) s into $cluster_bin"
@@ -193,11 +199,16 @@ cmd_up() {
   done
   [[ ! -e "$dir/pids" ]] || die "$dir already holds a cluster; run scripts/cluster.sh down $dir first"
   [[ -f "$policy_file" ]] || die "no policy file $policy_file"
-  if ((webhook)); then [[ -x "$seiguard" ]] || die "no seiguard binary at $seiguard (make build)"; fi
+  # The binary generates the configurations even when no server runs.
+  [[ -x "$seiguard" ]] || die "no seiguard binary at $seiguard (make build)"
+  local policy_json
+  policy_json=$("$seiguard" policy -o json --policy-file "$policy_file" 2>&1) || die "$policy_json"
   cmd_build
   mkdir -p "$dir/logs"
   dir=$(cd "$dir" && pwd)
   : > "$dir/pids"
+  printf '%s\n' "$policy_json" > "$dir/policy.json"
+  printf '%s\n' "$failure_policy" > "$dir/failure-policy"
   # A failed start leaves nothing running behind it.
   trap 'st=$?; if ((st != 0)); then say "up failed; stopping what it started"; stop_all; fi' EXIT
 
@@ -244,22 +255,10 @@ cmd_up() {
   "$repo/certs/gen-certs.sh" "$dir/certs" 2>/dev/null
   if ((webhook)); then start_webhook "$policy_file"; fi
 
-  "${kubectl[@]}" kustomize "$repo/manifests/base" |
-    "$python" "$repo/tests/cluster/local_webhooks.py" --url "https://127.0.0.1:$webhook_port" \
-      --ca-bundle "$(cat "$dir/certs/ca-bundle.b64")" ${failure_policy:+--failure-policy "$failure_policy"} \
-      > "$dir/webhooks.yaml"
+  render_webhooks "$policy_file" > "$dir/webhooks.yaml"
   "${kubectl[@]}" apply -f "$dir/webhooks.yaml" >/dev/null
 
-  if ((webhook)); then
-    # A request that only seiguard answers this way: the legacy pod, refused
-    # by a seiguard webhook (a server-side dry run: nothing is stored).
-    reached() {
-      local answer
-      answer=$("${kubectl[@]}" create --dry-run=server -f "$repo/tests/cluster/probe-pod.yaml" 2>&1 || true)
-      [[ "$answer" =~ admission\ webhook\ \"[a-z]+\.seiguard\.sei\.io\"\ denied\ the\ request ]]
-    }
-    wait_for "a request through the API server to seiguard" 30 reached
-  fi
+  if ((webhook)); then reach called; fi
   # The backstop comes after that proof: once in force, its deny policy
   # refuses the probe pod before the validating webhook is called.
   if ((backstop)); then apply_backstop; fi
@@ -285,6 +284,26 @@ apply_backstop() {
        "$answer" == *"Warning: Validation failed for ValidatingAdmissionPolicy 'seiguard-backstop-warn'"* ]]
   }
   wait_for "the backstop (both ValidatingAdmissionPolicies in force)" 30 in_force
+}
+
+# render_webhooks POLICY_FILE: the configurations `seiguard webhooks`
+# generates for the policy, pointed at the local seiguard (a url on
+# 127.0.0.1 and the caBundle), with the failure policy `up` was given.
+render_webhooks() {
+  local webhook_port failure_policy
+  webhook_port=$(awk '$1 == "webhook" {print $2}' "$dir/ports")
+  failure_policy=$(cat "$dir/failure-policy")
+  "$seiguard" webhooks --policy-file "$1" |
+    "$python" "$repo/tests/cluster/local_webhooks.py" --url "https://127.0.0.1:$webhook_port" \
+      --ca-bundle "$(cat "$dir/certs/ca-bundle.b64")" ${failure_policy:+--failure-policy "$failure_policy"}
+}
+
+# reach called|skipped: waits until an object the running policy judges
+# reaches seiguard through the API server, or no longer does
+# (tests/cluster/reach.py).
+reach() {
+  KUBECTL="$cluster_bin/kubectl" "$python" "$repo/tests/cluster/reach.py" "$dir" "$1" --timeout 30 ||
+    die "a request through the API server to seiguard did not come $([[ $1 == called ]] && echo up || echo to an end) (see $dir/logs)"
 }
 
 # start_webhook POLICY_FILE: seiguard on the ports `up` chose, ready.
@@ -327,7 +346,27 @@ cmd_webhook() {
   done
   case "$action" in
     stop) stop_named seiguard ;;
-    start) stop_named seiguard; [[ -f "$policy_file" ]] || die "no policy file $policy_file"; start_webhook "$policy_file" ;;
+    start)
+      [[ -f "$policy_file" ]] || die "no policy file $policy_file"
+      local policy_json kubectl=("$cluster_bin/kubectl" --kubeconfig "$dir/kubeconfig")
+      policy_json=$("$seiguard" policy -o json --policy-file "$policy_file" 2>&1) || die "$policy_json"
+      stop_named seiguard
+      printf '%s\n' "$policy_json" > "$dir/policy.json"
+      start_webhook "$policy_file"
+      # The configurations follow the policy's scope. When they change, the
+      # old ones go first and the API server is seen to let go of them, so
+      # that a request judged after this returns meets the new ones only.
+      render_webhooks "$policy_file" > "$dir/webhooks.next.yaml"
+      if ! cmp -s "$dir/webhooks.next.yaml" "$dir/webhooks.yaml"; then
+        "${kubectl[@]}" delete validatingwebhookconfiguration,mutatingwebhookconfiguration seiguard \
+          --ignore-not-found >/dev/null
+        reach skipped
+        mv "$dir/webhooks.next.yaml" "$dir/webhooks.yaml"
+        "${kubectl[@]}" apply -f "$dir/webhooks.yaml" >/dev/null
+      fi
+      rm -f "$dir/webhooks.next.yaml"
+      reach called
+      ;;
     *) usage ;;
   esac
 }

@@ -25,6 +25,7 @@ Runner SetupServe(CLI::App& app);
 Runner SetupCheck(CLI::App& app);
 Runner SetupRead(CLI::App& app);
 Runner SetupVap(CLI::App& app);
+Runner SetupWebhooks(CLI::App& app);
 
 }  // namespace seiguard
 

@@ -20,7 +20,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", SEIGUARD_VERSION);
   app.require_subcommand(1);
   std::vector<Runner> runners = {SetupServe(app), SetupCheck(app), SetupRead(app), SetupReview(app),
-                                 SetupRules(app), SetupPolicy(app), SetupVap(app)};
+                                 SetupRules(app), SetupPolicy(app), SetupVap(app),
+                                 SetupWebhooks(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -17,7 +17,7 @@ from seiguard_e2e import BINARY, SOURCE, catalog
 
 GENERATE = os.path.join(SOURCE, "scripts", "generate.py")
 GENERATED = ["README.md", "manifests/base/policy.yaml", "manifests/overlays/audit/policy.yaml",
-             "manifests/overlays/backstop/backstop.yaml"]
+             "manifests/overlays/backstop/backstop.yaml", "manifests/base/webhooks.yaml"]
 
 
 def registry():
@@ -107,10 +107,19 @@ class Generated(unittest.TestCase):
             backstop = os.path.join(root, GENERATED[3])
             with open(backstop, "a") as f:
                 f.write("# edited\n")
+            # Webhooks registered without their scope: every Pod of the
+            # cluster would wait on seiguard again.
+            webhooks = os.path.join(root, GENERATED[4])
+            with open(webhooks) as f:
+                text_webhooks = f.read()
+            self.assertIn("  matchConditions:\n", text_webhooks)
+            with open(webhooks, "w") as f:
+                f.write(text_webhooks.replace("  matchConditions:\n", "  matchConditionsRemoved:\n"))
             out = check_generated(root)
             self.assertEqual(out.returncode, 1)
             self.assertIn("README.md is stale: run `make generate`", out.stderr)
             self.assertIn("backstop.yaml is stale: run `make generate`", out.stderr)
+            self.assertIn("base/webhooks.yaml is stale: run `make generate`", out.stderr)
             self.assertNotIn("base/policy.yaml", out.stderr)
             with open(readme) as f:
                 self.assertIn("| `%s` | off |" % first["name"], f.read(), "--check wrote")

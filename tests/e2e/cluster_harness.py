@@ -22,6 +22,7 @@ from seiguard_e2e import BINARY, SOURCE
 CLUSTER_SH = os.path.join(SOURCE, "scripts", "cluster.sh")
 CLUSTER_BIN = os.environ.get("CLUSTER_BIN", os.path.join(SOURCE, "build", "cluster", "bin"))
 KUBECTL = os.path.join(CLUSTER_BIN, "kubectl")
+REACH = os.path.join(SOURCE, "tests", "cluster", "reach.py")
 
 _live = []
 
@@ -92,17 +93,20 @@ class Cluster:
     def get(self, kind, name, namespace):
         return json.loads(self.ok("-n", namespace, "get", kind, name, "-o", "json"))
 
+    def reach(self, want, seconds=30):
+        """Waits until an object the running policy judges reaches seiguard
+        through the API server (want "called"), or no longer does
+        ("skipped"): tests/cluster/reach.py, as scripts/cluster.sh waits."""
+        p = subprocess.run([sys.executable, REACH, self.dir, want, "--timeout", str(seconds)],
+                           env=dict(self.env, KUBECTL=KUBECTL), capture_output=True, text=True,
+                           timeout=seconds + 30)
+        if p.returncode != 0:
+            raise AssertionError(p.stderr)
+
     def wait_for_webhook(self, seconds=30):
         """Waits until the API server calls seiguard again (after the
-        configurations were re-registered): the probe pod is denied."""
-        deadline = time.monotonic() + seconds
-        probe = os.path.join(SOURCE, "tests", "cluster", "probe-pod.yaml")
-        while time.monotonic() < deadline:
-            code, _, err = self.kubectl("create", "--dry-run=server", "-f", probe)
-            if code != 0 and DENIED.search(err):
-                return
-            time.sleep(0.2)
-        raise AssertionError("the API server did not call seiguard again within %ds" % seconds)
+        configurations were re-registered)."""
+        self.reach("called", seconds)
 
     def webhook(self, action, *options):
         """scripts/cluster.sh webhook DIR start|stop [--policy-file F]."""

@@ -143,6 +143,29 @@ def rule_cases():
             yield f"{os.path.basename(case_file)}: {case['name']}", review, policy
 
 
+def cases_with_mutated(policy_file):
+    """Every fixture and rule case as (name, review, policy document), with
+    what /mutate makes of each CREATE it patches added as a case of its own
+    ("... (after /mutate)"): the object the validating side then sees.
+    `policy_file(policy)` gives a file holding a policy document."""
+    cases = [(f"fixture {n}", json.loads(fixture(n)), {}) for n in FIXTURES]
+    cases += list(rule_cases())
+    mutated = []
+    for name, review, policy in cases:
+        request = review["request"]
+        if request["operation"] != "CREATE" or request.get("subResource"):
+            continue
+        code, out, err = run(["review", "--mutate", "--policy-file", policy_file(policy)],
+                             json.dumps(review).encode())
+        assert code == 0, f"{name}: {err}"
+        response = json.loads(out)["response"]
+        if "patch" in response:
+            after = json.loads(json.dumps(review))
+            after["request"]["object"] = apply_patch(request["object"], decode_patch(response))
+            mutated.append((name + " (after /mutate)", after, policy))
+    return cases + mutated
+
+
 def admission_chain(review, policy_file=None):
     """What the API server's chain answers for a Pod CREATE, from the
     binary's two endpoints (and only /validate for any other request): /mutate

@@ -21,7 +21,8 @@ import unittest
 
 import yaml
 
-from seiguard_e2e import FIXTURES, SOURCE, apply_patch, audit_findings, catalog, decode_patch, fixture, rule_cases, run
+from seiguard_e2e import (FIXTURES, SOURCE, audit_findings, catalog, cases_with_mutated, fixture, rule_cases,
+                          run)
 
 HARNESS = os.path.join(SOURCE, "tests", "vap")
 
@@ -81,24 +82,7 @@ class VapParity(unittest.TestCase):
         return path
 
     def gather(self):
-        """Every case as (name, review, policy), with /mutate's result added
-        as a case of its own wherever /mutate patches."""
-        cases = [(f"fixture {n}", json.loads(fixture(n)), {}) for n in FIXTURES]
-        cases += list(rule_cases())
-        mutated = []
-        for name, review, policy in cases:
-            request = review["request"]
-            if request["operation"] != "CREATE" or request.get("subResource"):
-                continue
-            code, out, err = run(["review", "--mutate", "--policy-file", self.policy_file(policy)],
-                                 json.dumps(review).encode())
-            self.assertEqual(code, 0, f"{name}: {err}")
-            response = json.loads(out)["response"]
-            if "patch" in response:
-                after = json.loads(json.dumps(review))
-                after["request"]["object"] = apply_patch(request["object"], decode_patch(response))
-                mutated.append((name + " (after /mutate)", after, policy))
-        return cases + mutated
+        return cases_with_mutated(self.policy_file)
 
     def test_vap_agrees_with_validate(self):
         cases = self.gather()

@@ -4,6 +4,9 @@
 // then matchConditions, then `variables` in order, then every validation's
 // expression and, on failure, its messageExpression.
 //
+// Webhook configurations (`seiguard webhooks -o json`) are evaluated too: for
+// each webhook, whether the API server would call it (actions ["Call"]).
+//
 // Input (stdin, JSON):
 //   {"policies": {"<key>": [documents from `seiguard vap -o json`]},
 //    "cases": [{"id": "...", "policies": "<key>", "request": AdmissionRequest}]}
@@ -183,6 +186,30 @@ function matchesNamespace(selector, request) {
   });
 }
 
+// The admission variables the API server binds for a request.
+function bindingsOf(request) {
+  return {
+    object: toCel(request.object ?? null),
+    oldObject: toCel(request.oldObject ?? null),
+    request: toCel(Object.fromEntries(
+      Object.entries(request).filter(([k]) => k !== "object" && k !== "oldObject"))),
+  };
+}
+
+// Whether every matchCondition is true; an error or a non-bool is recorded
+// in out.errors and holds nothing.
+function conditionsHold(conditions, bindings, out) {
+  for (const mc of conditions || []) {
+    const r = evaluate(mc.expression, bindings);
+    if (r.error !== undefined || typeof r.value !== "boolean") {
+      out.errors.push(`matchCondition ${mc.name}: ${r.error ?? "not a bool"}`);
+      return false;
+    }
+    if (!r.value) return false;
+  }
+  return true;
+}
+
 function evaluatePolicy(policy, actions, request) {
   const out = { policy: policy.metadata.name, actions, matched: false, failures: [], errors: [] };
   const spec = policy.spec;
@@ -191,20 +218,8 @@ function evaluatePolicy(policy, actions, request) {
   if (!matchesRules(constraints, request) || !matchesNamespace(constraints.namespaceSelector, request)) {
     return out;
   }
-  const bindings = {
-    object: toCel(request.object ?? null),
-    oldObject: toCel(request.oldObject ?? null),
-    request: toCel(Object.fromEntries(
-      Object.entries(request).filter(([k]) => k !== "object" && k !== "oldObject"))),
-  };
-  for (const mc of spec.matchConditions || []) {
-    const r = evaluate(mc.expression, bindings);
-    if (r.error !== undefined) {
-      out.errors.push(`matchCondition ${mc.name}: ${r.error}`);
-      return out;
-    }
-    if (r.value !== true) return out;
-  }
+  const bindings = bindingsOf(request);
+  if (!conditionsHold(spec.matchConditions, bindings, out)) return out;
   out.matched = true;
   const variables = new Map();
   bindings.variables = variables;
@@ -241,9 +256,26 @@ function evaluatePolicy(policy, actions, request) {
   return out;
 }
 
+// A webhook of a Validating- or MutatingWebhookConfiguration: whether the
+// API server would call it (rules, namespaceSelector, then matchConditions,
+// as k8s.io/apiserver's ShouldCallHook). An evaluation error is reported: under
+// failurePolicy Fail it would refuse the request.
+function evaluateWebhook(hook, request) {
+  const out = { policy: hook.name, actions: ["Call"], matched: false, failures: [], errors: [] };
+  const constraints = { resourceRules: hook.rules, namespaceSelector: hook.namespaceSelector };
+  if (!matchesNamespace(constraints.namespaceSelector, request) || !matchesRules(constraints, request)) {
+    return out;
+  }
+  out.matched = conditionsHold(hook.matchConditions, bindingsOf(request), out);
+  return out;
+}
+
 function evaluateCase(docs, request) {
   const bindings = docs.filter((d) => d.kind === "ValidatingAdmissionPolicyBinding");
   const results = [];
+  for (const config of docs.filter((d) => d.kind.endsWith("WebhookConfiguration"))) {
+    for (const hook of config.webhooks || []) results.push(evaluateWebhook(hook, request));
+  }
   for (const policy of docs.filter((d) => d.kind === "ValidatingAdmissionPolicy")) {
     for (const b of bindings.filter((b) => b.spec.policyName === policy.metadata.name)) {
       results.push(evaluatePolicy(policy, b.spec.validationActions, request));

@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""Whether the API server sends seiguard what its policy puts in scope.
+
+    reach.py DIR called|skipped [--timeout S]
+
+DIR is a cluster made by scripts/cluster.sh up (its kubeconfig, ports and
+policy.json: the effective policy seiguard runs, `seiguard policy -o json`).
+The probe is an object the policy judges: a Pod carrying the policy's node
+label with a container named as its sidecar (or, when the policy judges no
+Pods, the first kind it judges, shaped alike), sent as a server-side dry run
+(nothing is stored) into `default`, or into `seiguard-reach-probe` when the
+policy exempts `default`. Whether seiguard was called is read from its own
+seiguard_admission_requests_total, never from its verdict, so any policy
+works, whatever its rules say.
+
+`called` waits until a probe reaches seiguard; `skipped` until one does not
+(the API server has let go of configurations just deleted). Exit 0 once so,
+1 after the timeout (default 30 s), saying what it saw.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+
+PROBE = "seiguard-reach-probe"
+TEMPLATE_KINDS = {  # kind: (apiVersion, pod restartPolicy)
+    "StatefulSet": ("apps/v1", "Always"), "Deployment": ("apps/v1", "Always"),
+    "DaemonSet": ("apps/v1", "Always"), "ReplicaSet": ("apps/v1", "Always"),
+    "Job": ("batch/v1", "Never"), "CronJob": ("batch/v1", "Never"), "ReplicationController": ("v1", "Always"),
+}
+ORDER = ["Pod", *TEMPLATE_KINDS, "Service", "NetworkPolicy"]
+
+
+def probe_object(policy, namespace):
+    """An object `policy` (the effective policy, as JSON) puts in scope."""
+    label = {policy["nodeLabel"]: PROBE}
+    kinds = policy["scope"]["kinds"]
+    kind = next((k for k in ORDER if k in kinds), None)
+    if kind is None:
+        raise SystemExit("reach: the policy judges no kind (scope.kinds is empty): nothing can reach seiguard")
+    meta = {"name": PROBE, "namespace": namespace, "labels": label}
+    pod_spec = {"automountServiceAccountToken": False,
+                "containers": [{"name": policy["sidecar"]["containerName"], "image": "registry.invalid/probe"}]}
+    if kind == "Pod":
+        return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": pod_spec}
+    if kind in TEMPLATE_KINDS:
+        api_version, restart = TEMPLATE_KINDS[kind]
+        template = {"metadata": {"labels": label}, "spec": dict(pod_spec, restartPolicy=restart)}
+        spec = {"selector": label if kind == "ReplicationController" else {"matchLabels": label},
+                "template": template}
+        if kind == "StatefulSet":
+            spec["serviceName"] = PROBE
+        if kind == "Job":
+            spec = {"template": template}
+        if kind == "CronJob":
+            spec = {"schedule": "0 0 * * *", "jobTemplate": {"spec": {"template": template}}}
+        return {"apiVersion": api_version, "kind": kind, "metadata": meta, "spec": spec}
+    if kind == "Service":
+        return {"apiVersion": "v1", "kind": "Service", "metadata": meta,
+                "spec": {"clusterIP": "None", "ports": [{"name": "p", "port": 80}]}}
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": meta,
+            "spec": {"podSelector": {"matchLabels": label}, "ingress": [{}]}}
+
+
+class Cluster:
+    def __init__(self, directory):
+        self.dir = directory
+        with open(os.path.join(directory, "ports")) as f:
+            self.ports = dict(line.split() for line in f)
+        with open(os.path.join(directory, "policy.json")) as f:
+            self.policy = json.load(f)
+        self.kubectl = [os.environ.get("KUBECTL", os.path.join(os.path.dirname(__file__), "..", "..", "build",
+                                                               "cluster", "bin", "kubectl")),
+                        "--kubeconfig", os.path.join(directory, "kubeconfig")]
+
+    def requests(self):
+        """seiguard_admission_requests_total, every label summed."""
+        url = f"http://127.0.0.1:{self.ports['health']}/metrics"
+        with urllib.request.urlopen(url, timeout=5) as r:
+            text = r.read().decode()
+        return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                   if line.startswith("seiguard_admission_requests_total"))
+
+    def namespace(self):
+        if "default" not in self.policy.get("exemptNamespaces", []):
+            return "default"
+        subprocess.run([*self.kubectl, "create", "namespace", PROBE], capture_output=True, timeout=30)
+        return PROBE
+
+    def send(self, obj):
+        p = subprocess.run([*self.kubectl, "create", "--dry-run=server", "-f", "-"], input=json.dumps(obj),
+                           capture_output=True, text=True, timeout=30)
+        return (p.stdout + p.stderr).strip()
+
+    def wait(self, want, timeout):
+        obj = probe_object(self.policy, self.namespace())
+        deadline = time.monotonic() + timeout
+        seen = ""
+        while True:
+            try:
+                before = self.requests()
+                answer = self.send(obj)
+                called = self.requests() > before
+                if called == (want == "called"):
+                    return 0
+                seen = f"seiguard {'was' if called else 'was not'} called; the API server answered: {answer}"
+            except (OSError, subprocess.SubprocessError) as e:
+                seen = str(e)
+            if time.monotonic() > deadline:
+                print(f"reach: a {obj['kind']} the policy judges was not {want} within {timeout}s: {seen}",
+                      file=sys.stderr)
+                return 1
+            time.sleep(0.2)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("dir")
+    ap.add_argument("want", choices=["called", "skipped"])
+    ap.add_argument("--timeout", type=float, default=30)
+    args = ap.parse_args()
+    return Cluster(args.dir).wait(args.want, args.timeout)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
