@@ -87,6 +87,9 @@ class Overlays(unittest.TestCase):
                                     ("batch", "cronjobs"), ("networking.k8s.io", "networkpolicies")]:
                 for op in ("CREATE", "UPDATE"):
                     self.assertIn((group, resource, op), covered)
+            for config in (validating, mutating):
+                (condition,) = config["webhooks"][0]["matchConditions"]
+                self.assertEqual(condition["name"], "seinode-object")
             (mrule,) = mutating["webhooks"][0]["rules"]
             self.assertEqual((mrule["apiGroups"], mrule["resources"], mrule["operations"]), ([""], ["pods"], ["CREATE"]))
 
@@ -202,6 +205,8 @@ class Backstop(unittest.TestCase):
             self.assertEqual({(g, r) for rule in constraints["resourceRules"] for g in rule["apiGroups"]
                               for r in rule["resources"]}, webhook_resources)
             self.assertEqual([c["name"] for c in policy["spec"]["matchConditions"]], ["seinode-object"])
+            # One scope: the webhooks are called for exactly what the backstop judges.
+            self.assertEqual(policy["spec"]["matchConditions"], hook["matchConditions"])
 
     def test_fail_open_overlay_pairs_an_ignoring_webhook_with_the_fail_closed_policy(self):
         docs = render(os.path.join(MANIFESTS, "overlays", "backstop-fail-open"))
