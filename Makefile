@@ -28,8 +28,9 @@ test-deps: setup
 	@test -d tests/vap/node_modules/@bufbuild/cel || npm ci --prefix tests/vap --no-audit --no-fund --loglevel=error
 
 # The control plane of the cluster tests (etcd, kube-apiserver,
-# kube-controller-manager, kubectl), built once from tests/cluster's pinned
-# modules into $(BUILD)/cluster/bin: about 8 minutes on 2 cores the first time.
+# kube-controller-manager, kubectl) and matchcond (the API server's CEL for
+# webhook matchConditions), built once from tests/cluster's pinned modules
+# into $(BUILD)/cluster/bin: about 8 minutes on 2 cores the first time.
 cluster-bin:
 	@CLUSTER_BIN=$(CURDIR)/$(BUILD)/cluster/bin ./scripts/cluster.sh build
 
@@ -78,8 +79,8 @@ cluster: build cluster-bin
 	@trap './scripts/cluster.sh down $(CLUSTER_DIR); exit 0' INT TERM; while sleep 3600; do :; done
 
 # Regenerates what is derived from the rule catalog: the README's rule table
-# and policy example, the base and audit policies, and the VAP backstop
-# (scripts/generate.py; a test fails while any is stale).
+# and policy example, the base and audit policies, the VAP backstop and the
+# webhook configurations (scripts/generate.py; a test fails while any is stale).
 generate: build
 	@python3 scripts/generate.py $(BUILD)/seiguard
 
