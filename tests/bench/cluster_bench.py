@@ -5,15 +5,20 @@ webhook, with seiguard registered, and with the Go peer
 url, certificate and port). A benchmark, not a test: run it by hand,
 
     python3 tests/bench/cluster_bench.py [--serial N] [--concurrent-each N]
-        [--setups 'no webhook,seiguard,Go peer,null webhook'] [--profile DIR]
+        [--setups 'no webhook,seiguard,seiguard, out-of-scope pod,Go peer,null webhook'] [--profile DIR]
 
 It starts its own control plane (scripts/cluster.sh up --no-webhook), times
 `POST /api/v1/namespaces/bench-*/pods` of the split-listener pod (in scope, so
 both webhooks judge it: /mutate, then /validate) on keep-alive HTTPS
 connections with the admin client certificate, serially and from 8 clients at
-once, and prints p50 and p99 per setup, seiguard's added latency, and the
-API server's own mean time per webhook call
-(apiserver_admission_webhook_admission_duration_seconds). The null webhook
+once, and prints p50 and p99 per setup, seiguard's added latency, the calls
+per pod and the API server's own mean time per webhook call
+(apiserver_admission_webhook_admission_duration_seconds). A setup named
+"..., out-of-scope pod" creates the plain pod instead (tests/fixtures: no
+SeiNode in it), which the webhooks' matchCondition keeps from seiguard; it
+is compared with "no webhook, out-of-scope pod", timed right before and
+right after it (the two runs' samples together), so that the machine's drift
+cancels out of a difference that should be nothing. The null webhook
 (tests/bench/peers/null-webhook: allowed, the uid, nothing else) is the floor:
 what the API server's webhook machinery costs with the least answer any
 webhook can give. --profile takes kube-apiserver CPU profiles per setup
@@ -43,15 +48,27 @@ def percentile(values, p):
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
+OUT_OF_SCOPE = ", out-of-scope pod"
+
+
+def pod_for(setup):
+    """The fixture a setup creates: the plain pod for an out-of-scope setup."""
+    return "plain-pod" if setup.endswith(OUT_OF_SCOPE) else "seinode-pod-split"
+
+
+def baseline_for(setup):
+    return "no webhook" + (OUT_OF_SCOPE if setup.endswith(OUT_OF_SCOPE) else "")
+
+
 class Client:
-    def __init__(self, cluster, namespace):
+    def __init__(self, cluster, namespace, fixture_name="seinode-pod-split"):
         self.path = f"/api/v1/namespaces/{namespace}/pods"
         pki = os.path.join(cluster.dir, "pki")
         ctx = ssl.create_default_context(cafile=os.path.join(pki, "ca.crt"))
         ctx.load_cert_chain(os.path.join(pki, "admin.crt"), os.path.join(pki, "admin.key"))
         self.conn = http.client.HTTPSConnection("127.0.0.1", int(cluster.ports["apiserver"]), context=ctx, timeout=30)
-        pod = pod_of("seinode-pod-split")
-        pod["spec"].pop("serviceAccountName"), pod["spec"].pop("serviceAccount")
+        pod = pod_of(fixture_name)
+        pod["spec"].pop("serviceAccountName", None), pod["spec"].pop("serviceAccount", None)
         pod["metadata"].pop("name")
         pod["metadata"]["generateName"] = "bench-"
         self.body = json.dumps(pod).encode()
@@ -80,22 +97,23 @@ def webhook_seconds(cluster):
     return out
 
 
-def measure(cluster, namespace, serial, each):
-    c = Client(cluster, namespace)
+def measure(cluster, namespace, serial, each, fixture_name):
+    c = Client(cluster, namespace, fixture_name)
     for _ in range(20):
         c.create()  # warm-up: connections, caches
     before = webhook_seconds(cluster)
     serial_ms = [c.create() * 1000 for _ in range(serial)]
     after = webhook_seconds(cluster)
-    per_call = {}
+    per_call, calls = {}, 0.0
     for name, v in after.items():
         n = v["count"] - before.get(name, {}).get("count", 0)
+        calls += n / serial
         if n:
             per_call[name] = 1000 * (v["sum"] - before.get(name, {}).get("sum", 0)) / n
     results, errors = [], []
 
     def worker():
-        cl = Client(cluster, namespace)
+        cl = Client(cluster, namespace, fixture_name)
         try:
             cl.create()
             for _ in range(each):
@@ -112,7 +130,7 @@ def measure(cluster, namespace, serial, each):
     wall = time.perf_counter() - start
     if errors:
         raise RuntimeError(errors[0])
-    return serial_ms, results, len(results) / wall, per_call
+    return serial_ms, results, len(results) / wall, per_call, calls
 
 
 PEERS = {  # setup: (module under tests/bench/peers, extra flags, registered configurations)
@@ -122,6 +140,11 @@ PEERS = {  # setup: (module under tests/bench/peers, extra flags, registered con
     # One call per pod instead of two: the floor of a single webhook.
     "null webhook (validate only)": ("null-webhook", [], "validate"),
 }
+
+
+def merged(a, b):
+    """Two timings of one setup as one: their samples together."""
+    return a[0] + b[0], a[1] + b[1], (a[2] + b[2]) / 2, {}, (a[4] + b[4]) / 2
 
 
 def slug(setup):
@@ -173,18 +196,25 @@ def main():
     ap = argparse.ArgumentParser(description="pod creation through a real API server, with and without webhooks")
     ap.add_argument("--serial", type=int, default=400)
     ap.add_argument("--concurrent-each", type=int, default=100)
-    ap.add_argument("--setups", default="no webhook,seiguard,Go peer,null webhook",
-                    help="comma-separated, run in this order after 'no webhook' (the baseline, required, "
-                         "always first). Known: no webhook, seiguard, " + ", ".join(PEERS))
+    ap.add_argument("--setups", default="no webhook,seiguard,seiguard" + OUT_OF_SCOPE + ",Go peer,null webhook",
+                    help="comma-separated (';' also separates, for names with a comma), run in this order after "
+                         "'no webhook' (the baseline, required, always first). Known: no webhook, seiguard, "
+                         + ", ".join(PEERS) + "; each may end in '" + OUT_OF_SCOPE + "' (the plain pod, beside "
+                         "its own baseline)")
     ap.add_argument("--profile", metavar="DIR",
                     help="also take a CPU profile of kube-apiserver per setup (DIR/<setup>.pprof) over "
                          "--profile-seconds of serial creations")
     ap.add_argument("--profile-seconds", type=int, default=15)
     args = ap.parse_args()
-    setups = list(dict.fromkeys(x.strip() for x in args.setups.split(",") if x.strip()))
-    unknown = [x for x in setups if x not in ("no webhook", "seiguard", *PEERS)]
+    names = re.split(r";|,(?! out-of-scope pod)", args.setups)
+    setups = list(dict.fromkeys(x.strip() for x in names if x.strip()))
+    unknown = [x for x in setups if x.removesuffix(OUT_OF_SCOPE) not in ("no webhook", "seiguard", *PEERS)]
     if unknown or "no webhook" not in setups:
         ap.error(f"unknown setups {unknown}" if unknown else "--setups needs 'no webhook', the baseline")
+    # An out-of-scope setup is timed between two runs of its own baseline
+    # (below), so that the machine's drift over the run cancels out of a
+    # difference that should be nothing.
+    setups = [x for x in setups if x == "no webhook" or not x.startswith("no webhook")]
     if args.profile:
         os.makedirs(args.profile, exist_ok=True)
     cluster = Cluster("--no-webhook", *(["--profiling"] if args.profile else []))
@@ -194,28 +224,26 @@ def main():
         certs = os.path.join(cluster.dir, "certs")
         rows, profiled = {}, {}
 
-        def run(setup):
-            namespace = "bench-" + slug(setup)  # a fresh one each: nothing to delete
+        def run(setup, namespace=None):
+            namespace = namespace or "bench-" + slug(setup)  # a fresh one each: nothing to delete
             cluster.ok("create", "namespace", namespace)
-            if setup in PEERS:
+            if setup.removesuffix(OUT_OF_SCOPE) in PEERS:
                 wait_for_peer(cluster, namespace)
-            rows[setup] = measure(cluster, namespace, args.serial, args.concurrent_each)
+            rows[setup] = measure(cluster, namespace, args.serial, args.concurrent_each, pod_for(setup))
             if args.profile:
                 path = os.path.join(args.profile, slug(setup) + ".pprof")
                 profiled[setup] = (path, profile(cluster, namespace, args.profile_seconds, path))
 
-        cluster.ok("delete", "validatingwebhookconfiguration,mutatingwebhookconfiguration", "seiguard")
-        time.sleep(2)
-        run("no webhook")
-        cluster.ok("apply", "-f", webhooks)
-        for setup in (x for x in setups if x != "no webhook"):
-            if setup == "seiguard":
-                cluster.webhook("start")
-                cluster.wait_for_webhook()
-                run(setup)
-                cluster.webhook("stop")
-                continue
-            module, flags, registered = PEERS[setup]
+        def unregistered(setup, namespace=None):
+            """Times `setup` with seiguard's configurations deleted."""
+            cluster.ok("delete", "validatingwebhookconfiguration,mutatingwebhookconfiguration", "seiguard")
+            time.sleep(2)  # the API server's informer lets go of them
+            run(setup, namespace)
+            cluster.ok("apply", "-f", webhooks)
+
+        def run_peer(setup):
+            nonlocal peer
+            module, flags, registered = PEERS[setup.removesuffix(OUT_OF_SCOPE)]
             if registered == "validate":
                 cluster.ok("delete", "mutatingwebhookconfiguration", "seiguard")
                 time.sleep(2)  # the API server's informer lets go of it
@@ -232,26 +260,46 @@ def main():
             peer = None
             if registered == "validate":
                 cluster.ok("apply", "-f", webhooks)
+
+        unregistered("no webhook")
+        for setup in (x for x in setups if x != "no webhook"):
+            baseline = baseline_for(setup)
+            if baseline != "no webhook":
+                unregistered(baseline, "bench-" + slug(baseline) + "-before")
+                before = rows.pop(baseline)
+            if setup.removesuffix(OUT_OF_SCOPE) == "seiguard":
+                cluster.webhook("start")
+                cluster.wait_for_webhook()
+                run(setup)
+                cluster.webhook("stop")
+            else:
+                run_peer(setup)
+            if baseline != "no webhook":
+                unregistered(baseline, "bench-" + slug(baseline) + "-after")
+                rows[baseline] = merged(before, rows[baseline])
+
     finally:
         if peer:
             peer.terminate()
             peer.wait(10)
         cluster.down()
-    print("| setup | serial p50 ms | serial p99 ms | 8 clients p50 ms | 8 clients p99 ms | 8 clients creates/s |")
-    print("|---|---|---|---|---|---|")
-    for setup, (s, c, rate, _) in rows.items():
-        print(f"| {setup} | {statistics.median(s):.2f} | {percentile(s, 99):.2f} | {statistics.median(c):.2f} "
-              f"| {percentile(c, 99):.2f} | {rate:.0f} |")
-    base = rows["no webhook"]
+    print("| setup | calls per pod | serial p50 ms | serial p99 ms | 8 clients p50 ms | 8 clients p99 ms "
+          "| 8 clients creates/s |")
+    print("|---|---|---|---|---|---|---|")
+    for setup, (s, c, rate, _, calls) in rows.items():
+        print(f"| {setup} | {calls:.2f} | {statistics.median(s):.2f} | {percentile(s, 99):.2f} "
+              f"| {statistics.median(c):.2f} | {percentile(c, 99):.2f} | {rate:.0f} |")
     for label, idx in (("serial", 0), ("8 clients", 1)):
         for name, p in (("p50", 50), ("p99", 99)):
-            added = {setup: percentile(r[idx], p) - percentile(base[idx], p) for setup, r in rows.items()
-                     if setup != "no webhook"}
+            added = {setup: percentile(r[idx], p) - percentile(rows[baseline_for(setup)][idx], p)
+                     for setup, r in rows.items() if not setup.startswith("no webhook")}
             if not added:
                 continue
             line = ", ".join(f"{setup} {ms:.2f} ms" for setup, ms in added.items())
             if "seiguard" in added and "Go peer" in added and added["Go peer"] > 0:
                 line += f" (seiguard / Go peer {added['seiguard'] / added['Go peer']:.2f})"
+            if "seiguard" in added and "null webhook" in added:
+                line += f" (seiguard beyond the null webhook {added['seiguard'] - added['null webhook']:+.2f} ms)"
             print(f"{label} {name} added: {line}")
     for setup, r in rows.items():
         if r[3]:

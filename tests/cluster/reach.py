@@ -65,6 +65,15 @@ def probe_object(policy, namespace):
             "spec": {"podSelector": {"matchLabels": label}, "ingress": [{}]}}
 
 
+def seiguard_requests(health_port):
+    """seiguard_admission_requests_total, every label summed, from the
+    metrics of the seiguard whose health listener is on `health_port`."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{health_port}/metrics", timeout=5) as r:
+        text = r.read().decode()
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+               if line.startswith("seiguard_admission_requests_total"))
+
+
 class Cluster:
     def __init__(self, directory):
         self.dir = directory
@@ -77,12 +86,7 @@ class Cluster:
                         "--kubeconfig", os.path.join(directory, "kubeconfig")]
 
     def requests(self):
-        """seiguard_admission_requests_total, every label summed."""
-        url = f"http://127.0.0.1:{self.ports['health']}/metrics"
-        with urllib.request.urlopen(url, timeout=5) as r:
-            text = r.read().decode()
-        return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
-                   if line.startswith("seiguard_admission_requests_total"))
+        return seiguard_requests(self.ports["health"])
 
     def namespace(self):
         if "default" not in self.policy.get("exemptNamespaces", []):

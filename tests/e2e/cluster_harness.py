@@ -19,6 +19,9 @@ import time
 
 from seiguard_e2e import BINARY, SOURCE
 
+sys.path.insert(0, os.path.join(SOURCE, "tests", "cluster"))
+import reach  # noqa: E402  (tests/cluster/reach.py: what scripts/cluster.sh waits on)
+
 CLUSTER_SH = os.path.join(SOURCE, "scripts", "cluster.sh")
 CLUSTER_BIN = os.environ.get("CLUSTER_BIN", os.path.join(SOURCE, "build", "cluster", "bin"))
 KUBECTL = os.path.join(CLUSTER_BIN, "kubectl")
@@ -102,6 +105,10 @@ class Cluster:
                            timeout=seconds + 30)
         if p.returncode != 0:
             raise AssertionError(p.stderr)
+
+    def seiguard_requests(self):
+        """seiguard's own count of the AdmissionReviews it answered."""
+        return reach.seiguard_requests(self.ports["health"])
 
     def wait_for_webhook(self, seconds=30):
         """Waits until the API server calls seiguard again (after the

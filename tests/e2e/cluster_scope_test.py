@@ -21,7 +21,6 @@ import re
 import tempfile
 import time
 import unittest
-import urllib.request
 
 from cluster_admission_test import pod_of, workload
 from cluster_harness import Cluster
@@ -98,6 +97,11 @@ def in_scope():
     return out
 
 
+def open_namespace(cluster, ns):
+    cluster.ok("create", "namespace", ns)
+    cluster.kubectl("-n", ns, "create", "serviceaccount", "default")  # unless its controller was first
+
+
 def create(cluster, obj, *flags):
     return cluster.kubectl("-n", NS, "create", *flags, "-f", "-", input=obj, timeout=120)
 
@@ -108,8 +112,7 @@ class WhileSeiguardIsDown(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.c = Cluster("--no-webhook", "--failure-policy", "Fail")
-        cls.c.ok("create", "namespace", NS)
-        cls.c.kubectl("-n", NS, "create", "serviceaccount", "default")  # unless its controller was first
+        open_namespace(cls.c, NS)
 
     @classmethod
     def tearDownClass(cls):
@@ -211,27 +214,18 @@ def webhook_calls(cluster):
     return out
 
 
-def seiguard_requests(cluster):
-    url = f"http://127.0.0.1:{cluster.ports['health']}/metrics"
-    with urllib.request.urlopen(url, timeout=5) as r:
-        text = r.read().decode()
-    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
-               if line.startswith("seiguard_admission_requests_total"))
-
-
 class WhileSeiguardIsUp(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.c = Cluster()
-        cls.c.ok("create", "namespace", NS)
-        cls.c.kubectl("-n", NS, "create", "serviceaccount", "default")  # unless its controller was first
+        open_namespace(cls.c, NS)
 
     @classmethod
     def tearDownClass(cls):
         cls.c.down()
 
     def test_out_of_scope_objects_cost_no_call_and_seinode_objects_do(self):
-        before = webhook_calls(self.c), seiguard_requests(self.c)
+        before = webhook_calls(self.c), self.c.seiguard_requests()
         for i in range(20):
             code, _, err = create(self.c, plain_pod(f"batch-{i}"))
             self.assertEqual(code, 0, err)
@@ -244,7 +238,7 @@ class WhileSeiguardIsUp(unittest.TestCase):
                    if p.startswith(("pod/web-deploy-up-", "pod/web-sts-up-"))]) < 2:
             self.assertLess(time.monotonic(), deadline, "the controllers made no pods")
             time.sleep(0.5)
-        after = webhook_calls(self.c), seiguard_requests(self.c)
+        after = webhook_calls(self.c), self.c.seiguard_requests()
         self.assertEqual(after, before, "an out-of-scope object reached seiguard")
 
         code, _, err = create(self.c, seinode_pod("seinode-pod-split", "split"))
@@ -255,7 +249,7 @@ class WhileSeiguardIsUp(unittest.TestCase):
                                                            {"name": "public", "port": 9100}]}}
         code, _, err = create(self.c, service)
         self.assertEqual(code, 0, err)
-        calls, requests = webhook_calls(self.c), seiguard_requests(self.c)
+        calls, requests = webhook_calls(self.c), self.c.seiguard_requests()
         self.assertEqual(calls["mutate.seiguard.sei.io"] - before[0]["mutate.seiguard.sei.io"], 1)
         self.assertEqual(calls["validate.seiguard.sei.io"] - before[0]["validate.seiguard.sei.io"], 2)
         self.assertEqual(requests - before[1], 3)
@@ -274,8 +268,7 @@ class ACustomScope(unittest.TestCase):
         cls.policy.close()
         cls.c = Cluster("--policy-file", cls.policy.name)
         for ns in (NS, "lab"):
-            cls.c.ok("create", "namespace", ns)
-            cls.c.kubectl("-n", ns, "create", "serviceaccount", "default")  # unless its controller was first
+            open_namespace(cls.c, ns)
 
     @classmethod
     def tearDownClass(cls):
@@ -303,7 +296,7 @@ class ACustomScope(unittest.TestCase):
         self.assertEqual(sorted(r for rule in validate["rules"] for r in rule["resources"]), ["pods", "services"])
 
     def test_what_the_policy_judges_reaches_seiguard_and_nothing_else(self):
-        before = webhook_calls(self.c), seiguard_requests(self.c)
+        before = webhook_calls(self.c), self.c.seiguard_requests()
         # The default scope's marks mean nothing to this policy.
         code, _, err = create(self.c, plain_pod("default-label", labels={"sei.io/node": "n"}))
         self.assertEqual(code, 0, err)
@@ -313,7 +306,7 @@ class ACustomScope(unittest.TestCase):
         self.assertEqual(code, 0, err)
         code, _, err = self.c.kubectl("-n", "lab", "create", "-f", "-", input=self.legacy("exempt"))
         self.assertEqual(code, 0, err)  # an exempt namespace
-        self.assertEqual((webhook_calls(self.c), seiguard_requests(self.c)), before)
+        self.assertEqual((webhook_calls(self.c), self.c.seiguard_requests()), before)
         code, _, err = create(self.c, self.legacy("legacy"))
         self.assertNotEqual(code, 0)
         self.assertRegex(err, r'admission webhook "(mutate|validate)\.seiguard\.sei\.io" denied the request')
