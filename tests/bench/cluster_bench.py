@@ -15,10 +15,11 @@ once, and prints p50 and p99 per setup, seiguard's added latency, the calls
 per pod and the API server's own mean time per webhook call
 (apiserver_admission_webhook_admission_duration_seconds). A setup named
 "..., out-of-scope pod" creates the plain pod instead (tests/fixtures: no
-SeiNode in it), which the webhooks' matchCondition keeps from seiguard; it
-is compared with "no webhook, out-of-scope pod", timed right before and
-right after it (the two runs' samples together), so that the machine's drift
-cancels out of a difference that should be nothing. The null webhook
+SeiNode in it), which the webhooks' matchCondition keeps from seiguard.
+Every setup is compared with its baseline (no webhook, same pod) timed
+right before and right after it, the two runs' samples together, so that
+the machine's drift over a run cancels out of what a setup adds; 'no
+webhook' alone runs first, as the warm-up and the overall row. The null webhook
 (tests/bench/peers/null-webhook: allowed, the uid, nothing else) is the floor:
 what the API server's webhook machinery costs with the least answer any
 webhook can give. --profile takes kube-apiserver CPU profiles per setup
@@ -167,7 +168,7 @@ def wait_for_peer(cluster, namespace, seconds=30):
             c = Client(cluster, namespace)
 
 
-def profile(cluster, namespace, seconds, path):
+def profile(cluster, namespace, seconds, path, fixture_name):
     """A CPU profile of kube-apiserver (/debug/pprof/profile) over `seconds`
     of serial creations, written to `path` for `go tool pprof`."""
     done = threading.Event()
@@ -183,7 +184,7 @@ def profile(cluster, namespace, seconds, path):
 
     t = threading.Thread(target=fetch)
     t.start()
-    c = Client(cluster, namespace)
+    c = Client(cluster, namespace, fixture_name)
     n = 0
     while not done.is_set():
         c.create()
@@ -211,9 +212,8 @@ def main():
     unknown = [x for x in setups if x.removesuffix(OUT_OF_SCOPE) not in ("no webhook", "seiguard", *PEERS)]
     if unknown or "no webhook" not in setups:
         ap.error(f"unknown setups {unknown}" if unknown else "--setups needs 'no webhook', the baseline")
-    # An out-of-scope setup is timed between two runs of its own baseline
-    # (below), so that the machine's drift over the run cancels out of a
-    # difference that should be nothing.
+    # Each setup is timed between two runs of its own baseline (below), so
+    # that the machine's drift over the run cancels out of what it adds.
     setups = [x for x in setups if x == "no webhook" or not x.startswith("no webhook")]
     if args.profile:
         os.makedirs(args.profile, exist_ok=True)
@@ -222,23 +222,26 @@ def main():
     try:
         webhooks = os.path.join(cluster.dir, "webhooks.yaml")
         certs = os.path.join(cluster.dir, "certs")
-        rows, profiled = {}, {}
+        rows, profiled, baselines = {}, {}, {}
 
-        def run(setup, namespace=None):
-            namespace = namespace or "bench-" + slug(setup)  # a fresh one each: nothing to delete
+        def run(setup, key=None):
+            """Times `setup` into rows[key] (default: its name)."""
+            key = key or setup
+            # A fresh one each (nothing to delete), named in 63 characters.
+            namespace = f"bench-{len(rows) + len(baselines)}-{slug(key)}"[:63].rstrip("-")
             cluster.ok("create", "namespace", namespace)
             if setup.removesuffix(OUT_OF_SCOPE) in PEERS:
                 wait_for_peer(cluster, namespace)
-            rows[setup] = measure(cluster, namespace, args.serial, args.concurrent_each, pod_for(setup))
+            rows[key] = measure(cluster, namespace, args.serial, args.concurrent_each, pod_for(setup))
             if args.profile:
-                path = os.path.join(args.profile, slug(setup) + ".pprof")
-                profiled[setup] = (path, profile(cluster, namespace, args.profile_seconds, path))
+                path = os.path.join(args.profile, slug(key) + ".pprof")
+                profiled[key] = (path, profile(cluster, namespace, args.profile_seconds, path, pod_for(setup)))
 
-        def unregistered(setup, namespace=None):
+        def unregistered(setup, key=None):
             """Times `setup` with seiguard's configurations deleted."""
             cluster.ok("delete", "validatingwebhookconfiguration,mutatingwebhookconfiguration", "seiguard")
             time.sleep(2)  # the API server's informer lets go of them
-            run(setup, namespace)
+            run(setup, key)
             cluster.ok("apply", "-f", webhooks)
 
         def run_peer(setup):
@@ -263,10 +266,10 @@ def main():
 
         unregistered("no webhook")
         for setup in (x for x in setups if x != "no webhook"):
-            baseline = baseline_for(setup)
-            if baseline != "no webhook":
-                unregistered(baseline, "bench-" + slug(baseline) + "-before")
-                before = rows.pop(baseline)
+            # Between two runs of its baseline: what it adds is measured
+            # against the same stretch of the run.
+            around = f"{baseline_for(setup)} (around {setup})"
+            unregistered(baseline_for(setup), around + " before")
             if setup.removesuffix(OUT_OF_SCOPE) == "seiguard":
                 cluster.webhook("start")
                 cluster.wait_for_webhook()
@@ -274,9 +277,9 @@ def main():
                 cluster.webhook("stop")
             else:
                 run_peer(setup)
-            if baseline != "no webhook":
-                unregistered(baseline, "bench-" + slug(baseline) + "-after")
-                rows[baseline] = merged(before, rows[baseline])
+            unregistered(baseline_for(setup), around + " after")
+            rows[around] = merged(rows.pop(around + " before"), rows.pop(around + " after"))
+            baselines[setup] = around
 
     finally:
         if peer:
@@ -291,8 +294,8 @@ def main():
               f"| {statistics.median(c):.2f} | {percentile(c, 99):.2f} | {rate:.0f} |")
     for label, idx in (("serial", 0), ("8 clients", 1)):
         for name, p in (("p50", 50), ("p99", 99)):
-            added = {setup: percentile(r[idx], p) - percentile(rows[baseline_for(setup)][idx], p)
-                     for setup, r in rows.items() if not setup.startswith("no webhook")}
+            added = {setup: percentile(rows[setup][idx], p) - percentile(rows[base][idx], p)
+                     for setup, base in baselines.items()}
             if not added:
                 continue
             line = ", ".join(f"{setup} {ms:.2f} ms" for setup, ms in added.items())
