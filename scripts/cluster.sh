@@ -259,8 +259,7 @@ cmd_up() {
   "${kubectl[@]}" apply -f "$dir/webhooks.yaml" >/dev/null
 
   if ((webhook)); then reach called; fi
-  # The backstop comes after that proof: once in force, its deny policy
-  # refuses the probe pod before the validating webhook is called.
+  # The backstop comes after that proof, and proves itself in force.
   if ((backstop)); then apply_backstop; fi
   trap - EXIT
   say "up: API server https://127.0.0.1:$api_port, seiguard $( ((webhook)) && echo "https://127.0.0.1:$webhook_port" || echo "not started (--no-webhook)"), logs in $dir/logs"

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Reads `kubectl kustomize manifests/base` on stdin and writes the two webhook
-configurations, as shipped, with only clientConfig changed: a url on the local
-seiguard (the service's path kept) and the caBundle, as envtest does.
+"""Reads the webhook configurations on stdin (what `seiguard webhooks` prints,
+or `kubectl kustomize manifests/base`) and writes the two of them, as
+generated, with only clientConfig changed: a url on the local seiguard (the
+service's path kept) and the caBundle, as envtest does.
 
   local_webhooks.py --url https://127.0.0.1:PORT --ca-bundle B64 [--failure-policy Ignore|Fail]
 

@@ -23,7 +23,7 @@ import time
 import unittest
 
 from cluster_admission_test import pod_of, workload
-from cluster_harness import Cluster
+from cluster_harness import Cluster, reach
 
 NS = "team-a"
 NGINX = {"name": "web", "image": "nginx"}
@@ -253,6 +253,22 @@ class WhileSeiguardIsUp(unittest.TestCase):
         self.assertEqual(calls["mutate.seiguard.sei.io"] - before[0]["mutate.seiguard.sei.io"], 1)
         self.assertEqual(calls["validate.seiguard.sei.io"] - before[0]["validate.seiguard.sei.io"], 2)
         self.assertEqual(requests - before[1], 3)
+
+
+    def test_the_reach_probe_of_every_kind_is_valid_and_reaches_seiguard(self):
+        """scripts/cluster.sh waits on a probe of the first kind a policy
+        judges (tests/cluster/reach.py): each shape must be an object the
+        API server takes and sends to seiguard."""
+        with open(os.path.join(self.c.dir, "policy.json")) as f:
+            policy = json.load(f)
+        for kind in reach.ORDER:
+            with self.subTest(kind):
+                probe = reach.probe_object(dict(policy, scope=dict(policy["scope"], kinds=[kind])), NS)
+                self.assertEqual(probe["kind"], kind)
+                before = self.c.seiguard_requests()
+                code, _, err = create(self.c, probe, "--dry-run=server")
+                self.assertTrue(code == 0 or re.search(r'admission webhook "\w+\.seiguard\.sei\.io" denied', err), err)
+                self.assertGreater(self.c.seiguard_requests(), before)
 
 
 class ACustomScope(unittest.TestCase):
