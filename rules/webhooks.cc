@@ -1,6 +1,9 @@
 #include "rules/webhooks.h"
 
+#include <algorithm>
+#include <string>
 #include <utility>
+#include <vector>
 
 namespace seiguard {
 namespace {
@@ -20,7 +23,13 @@ ordered Webhook(const Policy& policy, const WebhookOptions& options, const std::
                             {"namespace", options.service_namespace},
                             {"path", path},
                             {"port", options.service_port}}}};
-  const ordered selector = NamespaceSelector(ExcludedNamespaces(policy, options.excluded_namespaces));
+  // seiguard's own namespace is always left out: its pods must be able to
+  // start while it is down, wherever it is installed.
+  std::vector<std::string> excluded = options.excluded_namespaces;
+  if (std::find(excluded.begin(), excluded.end(), options.service_namespace) == excluded.end()) {
+    excluded.push_back(options.service_namespace);
+  }
+  const ordered selector = NamespaceSelector(ExcludedNamespaces(policy, excluded));
   if (!selector.is_null()) hook["namespaceSelector"] = selector;
   hook["rules"] = std::move(rules);
   hook["matchConditions"] = ordered::array({ScopeMatchCondition(policy)});

@@ -29,7 +29,8 @@ struct WebhookOptions {
   int service_port = 443;
   // 1..30 (the API server's bound); kept well under the user request's 60 s.
   int timeout_seconds = 5;
-  // Namespaces never sent, besides the policy's exemptNamespaces.
+  // Namespaces never sent, besides the policy's exemptNamespaces and
+  // service_namespace (always).
   std::vector<std::string> excluded_namespaces = DefaultExcludedNamespaces();
 };
 

@@ -36,8 +36,8 @@ Runner SetupWebhooks(CLI::App& app) {
       ->check(CLI::Range(1, 30))
       ->capture_default_str();
   cmd->add_option("--exclude-namespace", opts->webhooks.excluded_namespaces,
-                  "namespaces never sent to seiguard: the control plane's and seiguard's own "
-                  "(repeat; the policy's exemptNamespaces are added)")
+                  "namespaces never sent to seiguard (repeat; the policy's exemptNamespaces and "
+                  "--service-namespace, seiguard's own, are always added)")
       ->capture_default_str();
   return [cmd, opts] {
     if (!cmd->parsed()) return -1;

@@ -329,7 +329,7 @@ class WebhooksCli(unittest.TestCase):
         (hook,) = validating["webhooks"]
         self.assertEqual(hook["clientConfig"]["service"]["namespace"], "guard")
         self.assertEqual(hook["timeoutSeconds"], 3)
-        self.assertEqual(hook["namespaceSelector"]["matchExpressions"][0]["values"], ["kube-system", "lab"])
+        self.assertEqual(hook["namespaceSelector"]["matchExpressions"][0]["values"], ["kube-system", "guard", "lab"])
         self.assertEqual([r["resources"] for r in hook["rules"]], [["services"]])
         code, _, err = run(["webhooks", "--timeout-seconds", "31"])
         self.assertEqual(code, 2)

@@ -100,14 +100,19 @@ TEST(WebhookConfigurations, OptionsNameTheService) {
   o.service_name = "guard-svc";
   o.service_namespace = "guard-ns";
   o.timeout_seconds = 3;
-  o.excluded_namespaces = {};
   std::vector<ordered> docs = WebhookConfigurations(Policy(), o);
   EXPECT_EQ(docs[0]["metadata"]["name"], "guard");
   EXPECT_EQ(Hook(docs, 0)["clientConfig"]["service"]["name"], "guard-svc");
   EXPECT_EQ(Hook(docs, 1)["clientConfig"]["service"]["namespace"], "guard-ns");
   EXPECT_EQ(Hook(docs, 0)["timeoutSeconds"], 3);
-  // Nothing left out: no selector at all (every namespace), not an empty NotIn.
-  EXPECT_FALSE(Hook(docs, 0).contains("namespaceSelector"));
+  // seiguard's own namespace is left out wherever it is installed.
+  for (size_t i : {0, 1}) {
+    EXPECT_EQ(Hook(docs, i)["namespaceSelector"]["matchExpressions"][0]["values"],
+              ordered({"kube-system", "seiguard-system", "guard-ns"}));
+  }
+  o.excluded_namespaces = {"guard-ns"};
+  docs = WebhookConfigurations(Policy(), o);
+  EXPECT_EQ(Hook(docs, 0)["namespaceSelector"]["matchExpressions"][0]["values"], ordered({"guard-ns"}));
 }
 
 }  // namespace
