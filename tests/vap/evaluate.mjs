@@ -14,10 +14,13 @@
 //   "matched", "failures": [message], "errors": [text]}]}]
 //
 // Values are bound as the apiserver binds them: JSON integers as CEL int
-// (BigInt), objects as maps. The apiserver decodes an object into its Go type
-// before admission, so explicit nulls never reach CEL there: they are dropped
-// here too. Variables are evaluated eagerly (the apiserver evaluates them
-// lazily): an expression that errors anywhere is reported, never hidden.
+// (BigInt), objects as maps. Explicit nulls are dropped. That is close to,
+// not the same as, the apiserver: it decodes an object into its Go type, so
+// most nulls vanish, but a field without omitempty (a pod spec's containers)
+// is handed to CEL as null when unset. tests/cluster/matchcond evaluates with
+// the apiserver's own decoding and code, and is the authority on that.
+// Variables are evaluated eagerly (the apiserver evaluates them lazily): an
+// expression that errors anywhere is reported, never hidden.
 import { readFileSync } from "node:fs";
 import { CelScalar, celEnv, celError, celFunc, celMethod, isCelError, parse, plan } from "@bufbuild/cel";
 
