@@ -12,9 +12,11 @@ using ordered = nlohmann::ordered_json;
 std::vector<std::string> DefaultExcludedNamespaces() { return {"kube-system", "seiguard-system"}; }
 
 std::vector<std::string> ExcludedNamespaces(const Policy& policy, const std::vector<std::string>& excluded) {
-  std::vector<std::string> out = excluded;
-  for (const std::string& ns : policy.exempt_namespaces) {
-    if (std::find(out.begin(), out.end(), ns) == out.end()) out.push_back(ns);
+  std::vector<std::string> out;
+  for (const std::vector<std::string>* list : {&excluded, &policy.exempt_namespaces}) {
+    for (const std::string& ns : *list) {
+      if (std::find(out.begin(), out.end(), ns) == out.end()) out.push_back(ns);
+    }
   }
   return out;
 }

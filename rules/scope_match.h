@@ -26,7 +26,7 @@ namespace seiguard {
 // able to start while it is down).
 std::vector<std::string> DefaultExcludedNamespaces();
 
-// `excluded`, then each of the policy's exemptNamespaces not already there.
+// `excluded`, then the policy's exemptNamespaces, each namespace once.
 std::vector<std::string> ExcludedNamespaces(const Policy& policy, const std::vector<std::string>& excluded);
 
 // {matchExpressions: [kubernetes.io/metadata.name NotIn excluded]}; null

@@ -1,6 +1,5 @@
 #include "rules/webhooks.h"
 
-#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
@@ -10,8 +9,8 @@ namespace {
 
 using ordered = nlohmann::ordered_json;
 
-ordered Webhook(const Policy& policy, const WebhookOptions& options, const std::string& name,
-                const char* path, const char* failure_policy, ordered rules) {
+ordered Webhook(const Policy& policy, const WebhookOptions& options, const ordered& namespace_selector,
+                const std::string& name, const char* path, const char* failure_policy, ordered rules) {
   ordered hook = {{"name", name},
                   {"admissionReviewVersions", {"v1"}},
                   {"sideEffects", "None"},
@@ -23,14 +22,7 @@ ordered Webhook(const Policy& policy, const WebhookOptions& options, const std::
                             {"namespace", options.service_namespace},
                             {"path", path},
                             {"port", options.service_port}}}};
-  // seiguard's own namespace is always left out: its pods must be able to
-  // start while it is down, wherever it is installed.
-  std::vector<std::string> excluded = options.excluded_namespaces;
-  if (std::find(excluded.begin(), excluded.end(), options.service_namespace) == excluded.end()) {
-    excluded.push_back(options.service_namespace);
-  }
-  const ordered selector = NamespaceSelector(ExcludedNamespaces(policy, excluded));
-  if (!selector.is_null()) hook["namespaceSelector"] = selector;
+  if (!namespace_selector.is_null()) hook["namespaceSelector"] = namespace_selector;
   hook["rules"] = std::move(rules);
   hook["matchConditions"] = ordered::array({ScopeMatchCondition(policy)});
   return hook;
@@ -46,17 +38,22 @@ ordered Configuration(const char* kind, const WebhookOptions& options, ordered w
 }  // namespace
 
 std::vector<ordered> WebhookConfigurations(const Policy& policy, const WebhookOptions& options) {
+  // seiguard's own namespace is always left out: its pods must be able to
+  // start while it is down, wherever it is installed.
+  std::vector<std::string> excluded = options.excluded_namespaces;
+  excluded.push_back(options.service_namespace);
+  const ordered selector = NamespaceSelector(ExcludedNamespaces(policy, excluded));
   // The validating side sees the final object: an outage must not let a
   // SeiNode object with an authentication hole in, so it fails closed. The
   // match condition keeps that to SeiNode objects.
-  ordered validate = Webhook(policy, options, "validate.seiguard.sei.io", "/validate", "Fail",
+  ordered validate = Webhook(policy, options, selector, "validate.seiguard.sei.io", "/validate", "Fail",
                              ResourceRules(policy, {"CREATE", "UPDATE"}));
   // Mutation may fail open (the good-practices pattern): /validate judges
   // the final object anyway. Called again when a later mutation changes the
   // pod; the patch is idempotent, so a second call adds nothing.
   ordered mutating_hooks = ordered::array();
   if (policy.Judges(Kind::kPod)) {
-    ordered mutate = Webhook(policy, options, "mutate.seiguard.sei.io", "/mutate", "Ignore",
+    ordered mutate = Webhook(policy, options, selector, "mutate.seiguard.sei.io", "/mutate", "Ignore",
                              ResourceRules(policy, {"CREATE"}, {Kind::kPod}));
     mutate["reinvocationPolicy"] = "IfNeeded";
     mutating_hooks.push_back(std::move(mutate));
