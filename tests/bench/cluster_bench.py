@@ -85,26 +85,13 @@ class Client:
         return took
 
 
-def webhook_seconds(cluster):
-    """The API server's own account of its webhook calls:
-    apiserver_admission_webhook_admission_duration_seconds, sum and count per
-    webhook name (admitted calls)."""
-    out = {}
-    for line in cluster.ok("get", "--raw", "/metrics").splitlines():
-        m = re.match(r"apiserver_admission_webhook_admission_duration_seconds_(sum|count)\{(.*)\} (\S+)$", line)
-        if m and 'rejected="false"' in m.group(2):
-            name = re.search(r'name="([^"]+)"', m.group(2)).group(1)
-            out.setdefault(name, {"sum": 0.0, "count": 0.0})[m.group(1)] += float(m.group(3))
-    return out
-
-
 def measure(cluster, namespace, serial, each, fixture_name):
     c = Client(cluster, namespace, fixture_name)
     for _ in range(20):
         c.create()  # warm-up: connections, caches
-    before = webhook_seconds(cluster)
+    before = cluster.webhook_admissions(admitted_only=True)
     serial_ms = [c.create() * 1000 for _ in range(serial)]
-    after = webhook_seconds(cluster)
+    after = cluster.webhook_admissions(admitted_only=True)
     per_call, calls = {}, 0.0
     for name, v in after.items():
         n = v["count"] - before.get(name, {}).get("count", 0)

@@ -106,6 +106,19 @@ class Cluster:
         if p.returncode != 0:
             raise AssertionError(p.stderr)
 
+    def webhook_admissions(self, admitted_only=False):
+        """The API server's own account of its webhook calls,
+        apiserver_admission_webhook_admission_duration_seconds: {webhook
+        name: {"sum": seconds, "count": calls}}, of every call, or only of
+        those whose answer admitted the request."""
+        out = {}
+        for line in self.ok("get", "--raw", "/metrics").splitlines():
+            m = re.match(r"apiserver_admission_webhook_admission_duration_seconds_(sum|count)\{(.*)\} (\S+)$", line)
+            if m and (not admitted_only or 'rejected="false"' in m.group(2)):
+                name = re.search(r'name="([^"]+)"', m.group(2)).group(1)
+                out.setdefault(name, {"sum": 0.0, "count": 0.0})[m.group(1)] += float(m.group(3))
+        return out
+
     def seiguard_requests(self):
         """seiguard's own count of the AdmissionReviews it answered."""
         return reach.seiguard_requests(self.ports["health"])
