@@ -10,11 +10,7 @@
 namespace seiguard {
 namespace {
 
-// "v0.0.71", "1.2", "2.0.0-rc.1+build" -> ({0, 0, 71}, pre-release or not).
-struct Version {
-  std::array<int64_t, 3> number{};
-  std::string pre;
-};
+using Version = ImageVersion;
 
 std::optional<Version> ParseVersion(std::string_view text) {
   if (!text.empty() && (text[0] == 'v' || text[0] == 'V')) text.remove_prefix(1);
@@ -51,6 +47,11 @@ bool AtLeast(const Version& have, const Version& want) {
 constexpr std::string_view kAtLeast = ">=";
 
 }  // namespace
+
+std::optional<ImageVersion> AtLeastEntry(std::string_view entry) {
+  if (entry.substr(0, kAtLeast.size()) != kAtLeast) return std::nullopt;
+  return ParseVersion(entry.substr(kAtLeast.size()));
+}
 
 bool ImageEntryValid(std::string_view entry) {
   return entry.substr(0, kAtLeast.size()) != kAtLeast || ParseVersion(entry.substr(kAtLeast.size()));

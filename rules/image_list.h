@@ -6,9 +6,23 @@
 #ifndef SEIGUARD_RULES_IMAGE_LIST_H_
 #define SEIGUARD_RULES_IMAGE_LIST_H_
 
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
 #include <string_view>
 
 namespace seiguard {
+
+// "v0.0.71", "1.2", "2.0.0-rc.1+build" -> ({0, 0, 71}, pre-release or "").
+struct ImageVersion {
+  std::array<int64_t, 3> number{};
+  std::string pre;
+};
+
+// The version of a ">=" entry; nullopt for any other entry, or one whose
+// version does not parse.
+std::optional<ImageVersion> AtLeastEntry(std::string_view entry);
 
 // False for a ">=" entry whose version does not parse (">=v1.x").
 bool ImageEntryValid(std::string_view entry);

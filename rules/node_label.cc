@@ -43,14 +43,14 @@ void Cel(const Policy& p, cel::Twin& twin) {
   const std::string label = Str(p.node_label);
   const std::string value = "variables.labels[" + label + "]";
   const std::string set_it = Str("set it to the SeiNode's name");
+  const std::string missing =
+      "variables.nodeLabelApplies && !(" + label + " in variables.labels) && variables.expected != ''";
   twin.checks = {
       {cel::Class::kConflict,
        "variables.nodeLabelApplies && !(" + label + " in variables.labels) && variables.expected == ''",
        "''", Str("label " + p.node_label + " is missing and no StatefulSet owner names the SeiNode"),
        set_it},
-      {cel::Class::kMissing,
-       "variables.nodeLabelApplies && !(" + label + " in variables.labels) && variables.expected != ''",
-       "''", Str("label " + p.node_label + " is missing"),
+      {cel::Class::kMissing, missing, "''", Str("label " + p.node_label + " is missing"),
        "'set it to \"' + variables.expected + '\" (the owning StatefulSet)'"},
       {cel::Class::kConflict,
        "variables.nodeLabelApplies && " + label + " in variables.labels\n  && (" + value +
@@ -61,6 +61,14 @@ void Cel(const Policy& p, cel::Twin& twin) {
            " + '\" but the owning StatefulSet is \"' + variables.expected + '\"'",
        "variables.expected == '' ? " + set_it + " : 'set it to \"' + variables.expected + '\"'"},
   };
+  // As Judge::AddLabel patches: the key under labels, or labels itself.
+  std::string key;  // a JSON pointer token: '~' and '/' escaped
+  for (char ch : p.node_label) key += ch == '~' ? "~0" : ch == '/' ? "~1" : std::string(1, ch);
+  twin.mutations.push_back(
+      {cel::Mutation::By::kInject, missing,
+       "has(object.metadata.labels)\n  ? [JSONPatch{op: 'add', path: " + Str("/metadata/labels/" + key) +
+           ", value: variables.expected}]\n  : [JSONPatch{op: 'add', path: '/metadata/labels', value: {" +
+           label + ": variables.expected}}]"});
 }
 
 }  // namespace

@@ -81,6 +81,26 @@ void Cel(const Policy& p, cel::Twin& twin) {
                          cel::Str("point it at the public port " + pub),
                          // Ratcheting: each container and its probes that dial the proxy.
                          "variables.probeHits.map(c, [c.name] + " + fields + ".filter(t, " + hits + "))"});
+  // Remediation, as Check does it: every httpGet or tcpSocket probe that
+  // dials the proxy is pointed at the public port (a gRPC probe is left, and
+  // refused: the public listener speaks HTTP).
+  std::string patch;
+  for (const char* field : {"startupProbe", "livenessProbe", "readinessProbe"}) {
+    for (const char* handler : {"httpGet", "tcpSocket"}) {
+      const std::string at = std::string("c.") + field + "." + handler, port = at + ".port";
+      const std::string dials =
+          "has(c." + std::string(field) + ") && has(" + at + ") && has(" + port + ") && (type(" + port +
+          ") == int ? " + port + " == " + proxy + "\n      : has(c.ports) && c.ports.exists(q, has(q.name) && q.name == " +
+          port + ")\n        ? c.ports.filter(q, has(q.name) && q.name == " + port + ")[0].containerPort == " +
+          proxy + "\n        : " + port + ".matches('^[0-9]{1,9}$') && int(" + port + ") == " + proxy + ")";
+      patch += (patch.empty() ? "" : "\n+ ") +
+               cel::EachContainer(dials, [&](const std::string& base, const char*) {
+                 return "JSONPatch{op: 'replace', path: " + base + " + '/" + field + "/" + handler +
+                        "/port', value: " + pub + "}";
+               });
+    }
+  }
+  twin.mutations.push_back({cel::Mutation::By::kRemediate, "size(variables.probeHits) > 0", patch});
 }
 
 }  // namespace

@@ -124,6 +124,26 @@ void Cel(const Policy& p, cel::Twin& twin) {
        // is new).
        "variables.ignorePaths.map(c, [c.name]\n  + (has(c.command) ? c.command.filter(a, " + flagged +
            ") : [])\n  + (has(c.args) ? c.args.filter(a, " + flagged + ") : []))"});
+  // Remediation, as Strip does it, where CEL can: "--ignore-paths=V" and
+  // "--ignore-paths V" elements are dropped. A list where the flag hides in a
+  // longer element (an sh -c string) is left as it is, and refused.
+  std::string patch;
+  for (const char* field : {"command", "args"}) {
+    const std::string list = std::string("c.") + field;
+    const std::string dropped = "a == '--ignore-paths' || a.startsWith('--ignore-paths=')\n        || (k > 0 && " +
+                                list + "[k - 1] == '--ignore-paths' && !a.startsWith('--'))";
+    const std::string keep = cel::IsProxy("c", p) + "\n      && has(" + list + ") && " + list +
+                             ".exists(a, " + flagged + ")\n      && " + list + ".all(k, a, !" + flagged +
+                             " || " + dropped + ")";
+    patch += (patch.empty() ? "" : "\n+ ") + cel::EachContainer(keep, [&](const std::string& base, const char*) {
+               return "JSONPatch{op: 'replace', path: " + base + " + '/" + field + "', value: " + list +
+                      ".transformList(k, a, !(" + dropped + "), a)}";
+             });
+  }
+  twin.mutations.push_back(
+      {cel::Mutation::By::kRemediate, "size(variables.ignorePaths) > 0", patch,
+      "proxy-ignore-paths: an --ignore-paths inside a longer argument (an `sh -c` string) is not "
+      "removed in-tree (CEL has no way to rewrite inside a string as the webhook does): such a pod is refused"});
 }
 
 }  // namespace

@@ -102,6 +102,8 @@ void Cel(const Policy& p, cel::Twin& twin) {
       {"portConflict", "variables.hasSidecar && (size(variables.portClashes) > 0 || variables.badNamed || "
                        "variables.misnamed)"},
   };
+  const std::string missing =
+      "variables.hasSidecar && !variables.portConflict && size(variables.namedPorts) == 0";
   twin.checks = {
       {cel::Class::kConflict, "variables.portConflict",
        "size(variables.portClashes) > 0 ? variables.portClashes[0].name : " + sidecar,
@@ -114,13 +116,26 @@ void Cel(const Policy& p, cel::Twin& twin) {
            Str("move this container off it; it belongs to the sidecar's public listener") +
            "\n  : variables.badNamed ? " + Str("set it to containerPort " + pub + ", protocol TCP") +
            " : " + Str("rename it " + name)},
-      {cel::Class::kMissing,
-       "variables.hasSidecar && !variables.portConflict && size(variables.namedPorts) == 0", sidecar,
+      {cel::Class::kMissing, missing, sidecar,
        "size(variables.numberedPorts) > 0 ? " + Str("port " + pub + " has no name") + " : " +
            Str("no containerPort " + pub + " named " + name),
        "size(variables.numberedPorts) > 0 ? " + Str("name it " + name) + " : " +
            Str("add {name: " + name + ", containerPort: " + pub + ", protocol: TCP}")},
   };
+  // As Check patches: the first unnamed TCP port 9100 gets the name, else the
+  // port is appended (the list created when there is none).
+  const std::string numbered = IsTcp("q") + " && has(q.containerPort) && q.containerPort == " + pub;
+  twin.mutations.push_back(
+      {cel::Mutation::By::kInject, missing,
+       cel::EachContainer("c.name == " + sidecar, [&](const std::string& base, const char* list) {
+         const std::string port = std::string("Object.spec.") + list + ".ports{name: " + pub_name +
+                                  ", containerPort: " + pub + ", protocol: 'TCP'}";
+         return "size(variables.numberedPorts) > 0\n      ? JSONPatch{op: 'add', path: " + base +
+                " + '/ports/' + string(c.ports.transformList(k, q, " + numbered + ", k)[0]) + '/name', value: " +
+                pub_name + "}\n      : has(c.ports) ? JSONPatch{op: 'add', path: " + base +
+                " + '/ports/-', value: " + port + "}\n      : JSONPatch{op: 'add', path: " + base +
+                " + '/ports', value: [" + port + "]}";
+       })});
 }
 
 }  // namespace

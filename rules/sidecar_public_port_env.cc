@@ -51,8 +51,9 @@ void Cel(const Policy& p, cel::Twin& twin) {
       {"env", "size(variables.envs) > 0 ? variables.envs[size(variables.envs) - 1] : {}"},
       {"envFromRef", "size(variables.envs) > 0 && !has(variables.env.value) && has(variables.env.valueFrom)"},
   };
+  const std::string missing = "variables.hasSidecar && size(variables.envs) == 0";
   twin.checks = {
-      {cel::Class::kMissing, "variables.hasSidecar && size(variables.envs) == 0", sidecar,
+      {cel::Class::kMissing, missing, sidecar,
        Str("env " + var + " is not set"), Str("set it to \"" + pub + "\"")},
       {cel::Class::kUnverifiable, "variables.envFromRef", sidecar,
        Str("env " + var + " comes from valueFrom and cannot be checked"), Str("set value: \"" + pub + "\"")},
@@ -64,6 +65,15 @@ void Cel(const Policy& p, cel::Twin& twin) {
            Str("\", not \"" + pub + "\""),
        Str("set it to \"" + pub + "\", the public port")},
   };
+  // As Check patches: appended, the list created when there is none.
+  twin.mutations.push_back(
+      {cel::Mutation::By::kInject, missing,
+       cel::EachContainer("c.name == " + sidecar, [&](const std::string& base, const char* list) {
+         const std::string env = std::string("Object.spec.") + list + ".env{name: " + Str(var) +
+                                 ", value: " + Str(pub) + "}";
+         return "has(c.env) ? JSONPatch{op: 'add', path: " + base + " + '/env/-', value: " + env +
+                "}\n      : JSONPatch{op: 'add', path: " + base + " + '/env', value: [" + env + "]}";
+       })});
 }
 
 }  // namespace

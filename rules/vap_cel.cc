@@ -221,6 +221,32 @@ std::string IsTcp(const std::string& port) {
   return "(!has(" + port + ".protocol) || " + port + ".protocol in ['', 'TCP'])";
 }
 
+std::string EachContainer(const std::string& keep,
+                          const std::function<std::string(const std::string& base, const char* list)>& op) {
+  std::string out;
+  for (const char* list : {"initContainers", "containers"}) {
+    const std::string at = std::string("object.spec.") + list;
+    const std::string base = std::string("'/spec/") + list + "/' + string(i)";
+    out += (out.empty() ? "(" : "\n  + (") + HasChain("object", {"spec", list}) + " && type(" + at +
+           ") == list\n    ? " + at + ".transformList(i, c, " + keep + ",\n      " + op(base, list) +
+           ") : [])";
+  }
+  return out;
+}
+
+std::vector<Variable> Needed(const std::vector<Variable>& variables, const std::vector<std::string>& exprs) {
+  std::set<std::string> used;
+  for (const std::string& e : exprs) UsedVariables(e, &used);
+  for (auto it = variables.rbegin(); it != variables.rend(); ++it) {
+    if (used.count(it->name) != 0) UsedVariables(it->expression, &used);
+  }
+  std::vector<Variable> out;
+  for (const Variable& v : variables) {
+    if (used.count(v.name) != 0) out.push_back(v);
+  }
+  return out;
+}
+
 std::string Str(std::string_view s) {
   std::string out = "'";
   for (char ch : s) {

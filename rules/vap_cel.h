@@ -18,6 +18,7 @@
 #ifndef SEIGUARD_RULES_VAP_CEL_H_
 #define SEIGUARD_RULES_VAP_CEL_H_
 
+#include <functional>
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -64,11 +65,29 @@ struct Check {
   std::string key;
 };
 
+// What a rule's twin does in the in-tree MutatingAdmissionPolicy (intree.h)
+// where /mutate patches a Pod on CREATE.
+struct Mutation {
+  enum class By {
+    kInject,     // under the rule's action mutate: what its Missing items add
+    kRemediate,  // under remediate: true while the rule is on, for sidecars
+                 // sidecar.publicListenerImages lists (variables.remediable)
+  };
+  By by;
+  std::string when;   // CEL bool: the object needs it
+  std::string patch;  // CEL list of JSONPatch: what to do
+  // What of /mutate's work for this it cannot do, in one sentence ("" when
+  // none), printed with the in-tree policies.
+  std::string limit;
+};
+
 // What a rule's twin (RuleDef::cel) contributes: its own variables, which may
-// use the shared ones below and each other in order, and its checks.
+// use the shared ones below and each other in order, its checks and its
+// mutations.
 struct Twin {
   std::vector<Variable> variables;
   std::vector<Check> checks;
+  std::vector<Mutation> mutations;
 };
 
 // A check and the rule it belongs to.
@@ -84,6 +103,16 @@ std::string HasChain(const std::string& root, std::initializer_list<const char*>
 std::string IsProxy(const std::string& c, const Policy& policy);
 // CEL bool: container port `port` is TCP (no protocol, '' or 'TCP').
 std::string IsTcp(const std::string& port);
+// CEL list of JSONPatch: for every container `c` of the Pod (initContainers,
+// then containers) for which `keep` holds, the JSONPatch `op(base, list)`
+// gives, where `base` is a CEL string, the JSON pointer of `c`, and `list`
+// the field `c` is in (for typed values: Object.spec.<list>.ports{...}).
+// `keep` and `op` may read `c`; they must not bind `i` or `c` themselves.
+std::string EachContainer(const std::string& keep,
+                          const std::function<std::string(const std::string& base, const char* list)>& op);
+// The variables `exprs` use, with those they use in turn, in the order of
+// `variables` (each uses only earlier ones).
+std::vector<Variable> Needed(const std::vector<Variable>& variables, const std::vector<std::string>& exprs);
 
 // The admission-time scope test (a matchCondition: no variables there).
 std::string ScopeCondition(const Policy& policy);

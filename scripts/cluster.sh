@@ -9,9 +9,15 @@
 #   scripts/cluster.sh webhook DIR start|stop [--policy-file FILE]
 #                                                 (re)start seiguard with a policy, and register
 #                                                 the configurations generated for it; or stop it
+#   scripts/cluster.sh in-tree DIR on [--policy-file FILE] | off
+#                                                 apply the in-tree policies generated for a
+#                                                 policy (replacing those in force); or remove them
 #
 # up options:
 #   --backstop               also apply manifests/overlays/backstop (the VAPs)
+#   --in-tree                in-tree mode: apply the admission policies of
+#                            manifests/overlays/in-tree (`seiguard in-tree`), and
+#                            start no seiguard and register no webhook
 #   --no-webhook             register the webhook configurations, start no server
 #   --failure-policy P       Ignore or Fail, for every registered webhook
 #                            (default: as shipped, Fail to validate, Ignore to mutate)
@@ -34,7 +40,9 @@
 # seiguard (tests/cluster/reach.py: an object the policy judges, seen in
 # seiguard's own request count; with --no-webhook: once the configurations
 # are registered) and, with --backstop, once requests show both backstop
-# policies in force; it prints `export KUBECONFIG=DIR/kubeconfig` last.
+# policies in force; with --in-tree, once a probe is seen evaluated by every
+# in-tree policy (the API server's own admission-policy metrics). It prints
+# `export KUBECONFIG=DIR/kubeconfig` last.
 #
 # Every process is recorded in DIR/pids; `down` stops them by pid (TERM, then
 # KILL) and removes DIR. Logs are in DIR/logs.
@@ -52,7 +60,7 @@ die() { echo "cluster: $*" >&2; exit 1; }
 say() { echo "cluster: $*" >&2; }
 
 usage() {
-  sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -179,10 +187,11 @@ EOF
 cmd_up() {
   [[ $# -ge 1 ]] || usage
   dir=$1; shift
-  local backstop=0 webhook=1 failure_policy="" policy_file=$repo/manifests/base/policy.yaml profiling=false
+  local backstop=0 webhook=1 in_tree=0 failure_policy="" policy_file=$repo/manifests/base/policy.yaml profiling=false
   while [[ $# -gt 0 ]]; do
     case "$1" in
       --backstop) backstop=1 ;;
+      --in-tree) in_tree=1 ;;
       --no-webhook) webhook=0 ;;
       --failure-policy)
         [[ $# -ge 2 && ( "$2" == Ignore || "$2" == Fail ) ]] || die "--failure-policy takes Ignore or Fail"
@@ -197,6 +206,10 @@ cmd_up() {
     esac
     shift
   done
+  if ((in_tree)); then
+    ((!backstop)) || die "--in-tree already applies the backstop's ValidatingAdmissionPolicies; drop --backstop"
+    [[ -z "$failure_policy" ]] || die "--in-tree registers no webhook: --failure-policy has nothing to set"
+  fi
   [[ ! -e "$dir/pids" ]] || die "$dir already holds a cluster; run scripts/cluster.sh down $dir first"
   [[ -f "$policy_file" ]] || die "no policy file $policy_file"
   # The binary generates the configurations even when no server runs.
@@ -253,16 +266,21 @@ cmd_up() {
 
   mkdir -p "$dir/certs"
   "$repo/certs/gen-certs.sh" "$dir/certs" 2>/dev/null
-  if ((webhook)); then start_webhook "$policy_file"; fi
-
-  render_webhooks "$policy_file" > "$dir/webhooks.yaml"
-  "${kubectl[@]}" apply -f "$dir/webhooks.yaml" >/dev/null
-
-  if ((webhook)); then reach called; fi
+  if ((in_tree)); then
+    in_tree_on "$policy_file"
+  else
+    if ((webhook)); then start_webhook "$policy_file"; fi
+    render_webhooks "$policy_file" > "$dir/webhooks.yaml"
+    "${kubectl[@]}" apply -f "$dir/webhooks.yaml" >/dev/null
+    if ((webhook)); then reach called; fi
+  fi
   # The backstop comes after that proof, and proves itself in force.
   if ((backstop)); then apply_backstop; fi
   trap - EXIT
-  say "up: API server https://127.0.0.1:$api_port, seiguard $( ((webhook)) && echo "https://127.0.0.1:$webhook_port" || echo "not started (--no-webhook)"), logs in $dir/logs"
+  local where="https://127.0.0.1:$webhook_port"
+  ((webhook)) || where="not started (--no-webhook)"
+  ((!in_tree)) || where="not started (--in-tree: the policy runs in the API server)"
+  say "up: API server https://127.0.0.1:$api_port, seiguard $where, logs in $dir/logs"
   echo "export KUBECONFIG=$dir/kubeconfig"
 }
 
@@ -283,6 +301,73 @@ apply_backstop() {
        "$answer" == *"Warning: Validation failed for ValidatingAdmissionPolicy 'seiguard-backstop-warn'"* ]]
   }
   wait_for "the backstop (both ValidatingAdmissionPolicies in force)" 30 in_force
+}
+
+# in_tree_on POLICY_FILE: applies the in-tree policies generated for the
+# policy (DIR/in-tree.json, what `seiguard in-tree` prints for it: for the
+# base policy, manifests/overlays/in-tree), replacing any in force, and
+# returns once a probe is seen evaluated by every one of them.
+# DIR/policy.json must already be the policy's: the probe is made from it.
+in_tree_on() {
+  local kubectl=("$cluster_bin/kubectl" --kubeconfig "$dir/kubeconfig")
+  "$seiguard" in-tree -o json --policy-file "$1" > "$dir/in-tree.json" 2>/dev/null ||
+    die "seiguard in-tree --policy-file $1 failed"
+  "${kubectl[@]}" apply -f "$dir/in-tree.json" >/dev/null
+  reach called
+}
+
+# in_tree_off: deletes the in-tree policies applied, and returns once the API
+# server has let go of them (a probe evaluated by none).
+in_tree_off() {
+  [[ -f "$dir/in-tree.json" ]] || return 0
+  local kubectl=("$cluster_bin/kubectl" --kubeconfig "$dir/kubeconfig")
+  "${kubectl[@]}" delete -f "$dir/in-tree.json" --ignore-not-found >/dev/null
+  reach skipped
+  rm -f "$dir/in-tree.json"
+}
+
+# cluster_action DIR ACTION [--policy-file FILE]: what `webhook` and
+# `in-tree` take; sets dir (absolute), and the caller's action and
+# policy_file (default: the base policy).
+cluster_action() {
+  [[ $# -ge 2 ]] || usage
+  dir=$1
+  [[ -f "$dir/pids" && -f "$dir/ports" ]] || die "$dir holds no cluster made by scripts/cluster.sh up"
+  dir=$(cd "$dir" && pwd)
+  action=$2 policy_file=$repo/manifests/base/policy.yaml
+  shift 2
+  while [[ $# -gt 0 ]]; do
+    case "$1" in
+      --policy-file) [[ $# -ge 2 ]] || die "--policy-file takes a file"; policy_file=$2; shift ;;
+      --policy-file=*) policy_file=${1#*=} ;;
+      *) die "unknown option $1" ;;
+    esac
+    shift
+  done
+}
+
+cmd_in_tree() {
+  local action policy_file
+  cluster_action "$@"
+  case "$action" in
+    off) in_tree_off ;;
+    on)
+      [[ -f "$policy_file" ]] || die "no policy file $policy_file"
+      local policy_json
+      policy_json=$("$seiguard" policy -o json --policy-file "$policy_file" 2>&1) || die "$policy_json"
+      # The policies in force go first, judged by the probe of their own
+      # policy, so that what is judged after this meets the new ones only.
+      "$seiguard" in-tree -o json --policy-file "$policy_file" > "$dir/in-tree.next.json" 2>/dev/null ||
+        die "seiguard in-tree --policy-file $policy_file failed"
+      if ! cmp -s "$dir/in-tree.json" "$dir/in-tree.next.json"; then
+        in_tree_off
+        printf '%s\n' "$policy_json" > "$dir/policy.json"
+        in_tree_on "$policy_file"
+      fi
+      rm -f "$dir/in-tree.next.json"
+      ;;
+    *) usage ;;
+  esac
 }
 
 # render_webhooks POLICY_FILE: the configurations `seiguard webhooks`
@@ -329,20 +414,8 @@ stop_named() {
 }
 
 cmd_webhook() {
-  [[ $# -ge 2 ]] || usage
-  dir=$1
-  [[ -f "$dir/pids" && -f "$dir/ports" ]] || die "$dir holds no cluster made by scripts/cluster.sh up"
-  dir=$(cd "$dir" && pwd)
-  local action=$2 policy_file=$repo/manifests/base/policy.yaml
-  shift 2
-  while [[ $# -gt 0 ]]; do
-    case "$1" in
-      --policy-file) [[ $# -ge 2 ]] || die "--policy-file takes a file"; policy_file=$2; shift ;;
-      --policy-file=*) policy_file=${1#*=} ;;
-      *) die "unknown option $1" ;;
-    esac
-    shift
-  done
+  local action policy_file
+  cluster_action "$@"
   case "$action" in
     stop) stop_named seiguard ;;
     start)
@@ -405,6 +478,7 @@ case "${1:-}" in
   up) shift; cmd_up "$@" ;;
   down) shift; cmd_down "$@" ;;
   webhook) shift; cmd_webhook "$@" ;;
+  in-tree) shift; cmd_in_tree "$@" ;;
   -h|--help|help) usage ;;
   *) usage ;;
 esac

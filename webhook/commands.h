@@ -26,6 +26,7 @@ Runner SetupCheck(CLI::App& app);
 Runner SetupRead(CLI::App& app);
 Runner SetupVap(CLI::App& app);
 Runner SetupWebhooks(CLI::App& app);
+Runner SetupInTree(CLI::App& app);
 
 }  // namespace seiguard
 

@@ -21,7 +21,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   std::vector<Runner> runners = {SetupServe(app), SetupCheck(app), SetupRead(app), SetupReview(app),
                                  SetupRules(app), SetupPolicy(app), SetupVap(app),
-                                 SetupWebhooks(app)};
+                                 SetupWebhooks(app), SetupInTree(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -16,6 +16,12 @@ works, whatever its rules say.
 `called` waits until a probe reaches seiguard; `skipped` until one does not
 (the API server has let go of configurations just deleted). Exit 0 once so,
 1 after the timeout (default 30 s), saying what it saw.
+
+In-tree mode (scripts/cluster.sh up --in-tree: DIR/in-tree.json holds the
+admission policies applied, a v1 List) there is no seiguard to count: the
+probe reaches the policies when the API server's own
+apiserver_{mutating,validating}_admission_policy_check_total goes up for
+every one of them (`called`), and for none (`skipped`).
 """
 import argparse
 import json
@@ -65,6 +71,49 @@ def probe_object(policy, namespace):
             "spec": {"podSelector": {"matchLabels": label}, "ingress": [{}]}}
 
 
+POLICY_KINDS = ("MutatingAdmissionPolicy", "ValidatingAdmissionPolicy")
+
+
+def admission_policy_checks(metrics_text):
+    """{policy name: evaluations} from the API server's /metrics text:
+    apiserver_mutating_admission_policy_check_total and
+    apiserver_validating_admission_policy_check_total, every other label
+    (binding, error type, enforcement action) summed."""
+    out = {}
+    for line in metrics_text.splitlines():
+        if not line.startswith(("apiserver_mutating_admission_policy_check_total{",
+                                "apiserver_validating_admission_policy_check_total{")):
+            continue
+        labels, value = line.rsplit(" ", 1)
+        name = labels.split('policy="', 1)[1].split('"', 1)[0]
+        out[name] = out.get(name, 0.0) + float(value)
+    return out
+
+
+def violating_probe(policy, namespace):
+    """probe_object, made to fail checks of both the deny and the warn
+    policies whatever the rules' actions, since a ValidatingAdmissionPolicy
+    is seen in the API server's metrics only when a validation fails: an
+    empty node label (node-label), a proxy whose --ignore-paths hides in an
+    sh -c string (proxy-ignore-paths; remediation never rewrites it
+    in-tree) and a gRPC probe on the proxy port (probe-on-proxy-port, never
+    remediated), and the env var from valueFrom (sidecar-public-port-env:
+    always a warning)."""
+    obj = probe_object(policy, namespace)
+    if obj["kind"] != "Pod":
+        return obj
+    proxy = policy["proxy"]
+    obj["metadata"]["labels"][policy["nodeLabel"]] = ""
+    spec = obj["spec"]
+    spec["containers"][0]["env"] = [{"name": policy["sidecar"]["publicPortEnv"],
+                                     "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}]
+    spec["containers"].append({
+        "name": proxy["containerName"], "image": "registry.invalid/kube-rbac-proxy",
+        "command": ["sh", "-c", "exec kube-rbac-proxy --ignore-paths=/probe"],
+        "readinessProbe": {"grpc": {"port": proxy["port"]}}})
+    return obj
+
+
 def seiguard_requests(health_port):
     """seiguard_admission_requests_total, every label summed, from the
     metrics of the seiguard whose health listener is on `health_port`."""
@@ -85,8 +134,30 @@ class Cluster:
                                                                "cluster", "bin", "kubectl")),
                         "--kubeconfig", os.path.join(directory, "kubeconfig")]
 
+        path = os.path.join(directory, "in-tree.json")
+        self.policies = None  # the in-tree policies' names, in in-tree mode
+        if os.path.exists(path):
+            with open(path) as f:
+                self.policies = [d["metadata"]["name"] for d in json.load(f)["items"] if d["kind"] in POLICY_KINDS]
+
     def requests(self):
-        return seiguard_requests(self.ports["health"])
+        """seiguard's request count, or in in-tree mode each policy's
+        evaluations (a tuple, in the order of in-tree.json)."""
+        if self.policies is None:
+            return seiguard_requests(self.ports["health"])
+        p = subprocess.run([*self.kubectl, "get", "--raw", "/metrics"], capture_output=True, text=True, timeout=30)
+        if p.returncode != 0:
+            raise OSError(p.stderr)
+        checks = admission_policy_checks(p.stdout)
+        return tuple(checks.get(n, 0.0) for n in self.policies)
+
+    def reached(self, before, after):
+        """Whether the probe reached seiguard, or every in-tree policy (None:
+        only some of them, neither called nor skipped yet)."""
+        if self.policies is None:
+            return after > before
+        went_up = [a > b for a, b in zip(after, before)]
+        return True if all(went_up) else False if not any(went_up) else None
 
     def namespace(self):
         if "default" not in self.policy.get("exemptNamespaces", []):
@@ -100,17 +171,18 @@ class Cluster:
         return (p.stdout + p.stderr).strip()
 
     def wait(self, want, timeout):
-        obj = probe_object(self.policy, self.namespace())
+        obj = (probe_object if self.policies is None else violating_probe)(self.policy, self.namespace())
         deadline = time.monotonic() + timeout
         seen = ""
         while True:
             try:
                 before = self.requests()
                 answer = self.send(obj)
-                called = self.requests() > before
+                called = self.reached(before, self.requests())
                 if called == (want == "called"):
                     return 0
-                seen = f"seiguard {'was' if called else 'was not'} called; the API server answered: {answer}"
+                what = "seiguard" if self.policies is None else "every in-tree policy"
+                seen = f"{what} {'was' if called else 'was not'} called; the API server answered: {answer}"
             except (OSError, subprocess.SubprocessError) as e:
                 seen = str(e)
             if time.monotonic() > deadline:

@@ -17,7 +17,8 @@ from seiguard_e2e import BINARY, SOURCE, catalog
 
 GENERATE = os.path.join(SOURCE, "scripts", "generate.py")
 GENERATED = ["README.md", "manifests/base/policy.yaml", "manifests/overlays/audit/policy.yaml",
-             "manifests/overlays/backstop/backstop.yaml", "manifests/base/webhooks.yaml"]
+             "manifests/overlays/backstop/backstop.yaml", "manifests/base/webhooks.yaml",
+             "manifests/overlays/in-tree/in-tree.yaml"]
 
 
 def registry():

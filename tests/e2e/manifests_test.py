@@ -215,6 +215,34 @@ class Backstop(unittest.TestCase):
                          "Fail")
         one(docs, "Deployment", "seiguard")
 
+    def test_in_tree_overlay_holds_the_policies_and_nothing_to_run(self):
+        docs = render(os.path.join(MANIFESTS, "overlays", "in-tree"))
+        self.assertEqual(sorted(d["kind"] for d in docs),
+                         ["MutatingAdmissionPolicy", "MutatingAdmissionPolicyBinding"]
+                         + ["ValidatingAdmissionPolicy"] * 2 + ["ValidatingAdmissionPolicyBinding"] * 2)
+        # Its validating policies are the backstop's, object for object.
+        backstop = render(os.path.join(MANIFESTS, "overlays", "backstop"))
+        self.assertEqual([d for d in docs if d["kind"].startswith("Validating")], backstop)
+        mutating = one(docs, "MutatingAdmissionPolicy", "seiguard-inject")
+        deny = one(backstop, "ValidatingAdmissionPolicy", "seiguard-backstop-deny")
+        spec = mutating["spec"]
+        self.assertEqual((spec["failurePolicy"], spec["reinvocationPolicy"]), ("Ignore", "IfNeeded"))
+        self.assertEqual(spec["matchConditions"], deny["spec"]["matchConditions"])
+        self.assertEqual(spec["matchConstraints"]["namespaceSelector"],
+                         deny["spec"]["matchConstraints"]["namespaceSelector"])
+        self.assertEqual(spec["matchConstraints"]["resourceRules"],
+                         [{"apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE"],
+                           "resources": ["pods"], "scope": "Namespaced"}])
+        self.assertEqual([m["patchType"] for m in spec["mutations"]], ["JSONPatch"])
+        self.assertEqual(one(docs, "MutatingAdmissionPolicyBinding")["spec"], {"policyName": "seiguard-inject"})
+
+    def test_committed_in_tree_overlay_is_what_seiguard_in_tree_prints_now(self):
+        out = subprocess.run([BINARY, "in-tree", "--policy-file", "manifests/base/policy.yaml"],
+                             cwd=SOURCE, capture_output=True, check=True, timeout=30).stdout
+        with open(os.path.join(MANIFESTS, "overlays", "in-tree", "in-tree.yaml"), "rb") as f:
+            self.assertEqual(f.read().decode(), out.decode(),
+                             "manifests/overlays/in-tree/in-tree.yaml is stale: run `make generate`")
+
 
 class PlatformPolicy(unittest.TestCase):
     """The shipped platform policy, judged by the product itself (`seiguard
