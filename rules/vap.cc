@@ -62,10 +62,9 @@ Exemptions ExemptionsFor(const cel::RuleCheck& check, const Policy& policy) {
   return {warned, Not(warned)};
 }
 
-ordered Validation(const cel::RuleCheck& check, const std::string& exempt, bool deny, Action action) {
+// The message of a check that fails: "[rule] subject: what; fix".
+std::string MessageOf(const cel::RuleCheck& check, bool deny, Action action) {
   const RuleInfo& rule = Rule(check.rule);
-  std::string expression = "!(" + check.fails + ")";
-  if (exempt != "false") expression = exempt + "\n|| " + expression;
   std::string message = "'[" + std::string(rule.name) + "] ' + ";
   if (check.subject != "''") message += "(" + check.subject + ") + ': ' + ";
   message += "(" + check.what + ")";
@@ -73,6 +72,22 @@ ordered Validation(const cel::RuleCheck& check, const std::string& exempt, bool 
     message += " + ' (the mutating webhook did not add it)'";
   }
   message += " + '; ' + (" + check.fix + ")";
+  return message;
+}
+
+// When the check fails in a binding, as a CEL bool.
+std::string FailsIn(const cel::RuleCheck& check, const std::string& exempt) {
+  std::string fails = "(" + check.fails + ")";
+  return exempt == "false" ? fails : "!(" + exempt + ")\n&& " + fails;
+}
+
+// `message`: the check's own, or (deny) one that names every check that
+// denies: the API server's answer quotes the first failing validation only,
+// and /mutate and /validate name every finding.
+ordered Validation(const cel::RuleCheck& check, const std::string& exempt, const std::string& message) {
+  const RuleInfo& rule = Rule(check.rule);
+  std::string expression = "!(" + check.fails + ")";
+  if (exempt != "false") expression = exempt + "\n|| " + expression;
   return {{"expression", expression},
           {"messageExpression", message},
           // Shown only if messageExpression cannot be evaluated; the catalog's
@@ -113,15 +128,35 @@ std::vector<ordered> BackstopPolicies(const Policy& policy, const BackstopOption
     variables.push_back({{"name", v.name}, {"expression", v.expression}});
   }
   ordered deny = ordered::array(), warn = ordered::array();
+  // Every denying check's message, in order, when it fails: variables.denial
+  // joins them (unrolled: no strings extension needed).
+  std::string denials;
+  size_t denying = 0;
   for (const cel::RuleCheck& check : checks) {
     Action action = policy.action(check.rule);
     Exemptions e = ExemptionsFor(check, policy);
-    if (e.deny != "true") deny.push_back(Validation(check, e.deny, true, action));
-    if (e.warn != "true") warn.push_back(Validation(check, e.warn, false, action));
+    if (e.deny != "true") {
+      deny.push_back(Validation(check, e.deny, "variables.denial"));
+      denials += (denials.empty() ? "" : "\n+ ") + ("(" + FailsIn(check, e.deny) + "\n  ? [" +
+                                                    MessageOf(check, true, action) + "] : [])");
+      ++denying;
+    }
+    if (e.warn != "true") warn.push_back(Validation(check, e.warn, MessageOf(check, false, action)));
+  }
+  ordered deny_variables = variables;
+  if (denying > 0) {
+    std::string denial = "size(variables.denials) == 0 ? '' : variables.denials[0]";
+    for (size_t i = 1; i < denying; ++i) {
+      denial += "\n  + (size(variables.denials) > " + std::to_string(i) + " ? ' | ' + variables.denials[" +
+                std::to_string(i) + "] : '')";
+    }
+    deny_variables.push_back({{"name", "denials"}, {"expression", denials}});
+    deny_variables.push_back({{"name", "denial"}, {"expression", denial}});
   }
 
   std::vector<ordered> out;
-  auto add = [&](const char* suffix, ordered validations, const char* failure, ordered actions) {
+  auto add = [&](const char* suffix, ordered validations, const ordered& variables, const char* failure,
+                 ordered actions) {
     if (validations.empty()) return;
     const std::string name = options.name + "-" + suffix;
     ordered constraints = {{"matchPolicy", "Equivalent"}};
@@ -143,8 +178,8 @@ std::vector<ordered> BackstopPolicies(const Policy& policy, const BackstopOption
   };
   // Deny fails closed: an expression that cannot be evaluated refuses the
   // request. Warnings never refuse anything, not even on an error.
-  add("deny", std::move(deny), "Fail", {"Deny"});
-  add("warn", std::move(warn), "Ignore", {"Warn", "Audit"});
+  add("deny", std::move(deny), deny_variables, "Fail", {"Deny"});
+  add("warn", std::move(warn), variables, "Ignore", {"Warn", "Audit"});
   return out;
 }
 

@@ -28,12 +28,15 @@ HARNESS = os.path.join(SOURCE, "tests", "vap")
 
 
 def rules_of(messages):
+    """The rules a VAP's messages name: a warning names its own, a denial
+    every check that denies ("[a] ... | [b] ...")."""
     out = set()
     for m in messages:
-        found = re.match(r"\[([a-z-]+)\] ", m)
-        if not found:
-            raise AssertionError(f"a VAP message does not start with [rule]: {m!r}")
-        out.add(found.group(1))
+        for part in re.split(r" \| (?=\[[a-z-]+\] )", m):
+            found = re.match(r"\[([a-z-]+)\] ", part)
+            if not found:
+                raise AssertionError(f"a VAP message does not start with [rule]: {m!r}")
+            out.add(found.group(1))
     return out
 
 
