@@ -313,7 +313,7 @@ in_tree_on() {
   "$seiguard" in-tree -o json --policy-file "$1" > "$dir/in-tree.json" 2>/dev/null ||
     die "seiguard in-tree --policy-file $1 failed"
   "${kubectl[@]}" apply -f "$dir/in-tree.json" >/dev/null
-  reach called
+  reach called --in-tree
 }
 
 # in_tree_off: deletes the in-tree policies applied, and returns once the API
@@ -322,7 +322,7 @@ in_tree_off() {
   [[ -f "$dir/in-tree.json" ]] || return 0
   local kubectl=("$cluster_bin/kubectl" --kubeconfig "$dir/kubeconfig")
   "${kubectl[@]}" delete -f "$dir/in-tree.json" --ignore-not-found >/dev/null
-  reach skipped
+  reach skipped --in-tree
   rm -f "$dir/in-tree.json"
 }
 
@@ -386,8 +386,8 @@ render_webhooks() {
 # reaches seiguard through the API server, or no longer does
 # (tests/cluster/reach.py).
 reach() {
-  KUBECTL="$cluster_bin/kubectl" "$python" "$repo/tests/cluster/reach.py" "$dir" "$1" --timeout 30 ||
-    die "a request through the API server to seiguard did not come $([[ $1 == called ]] && echo up || echo to an end) (see $dir/logs)"
+  KUBECTL="$cluster_bin/kubectl" "$python" "$repo/tests/cluster/reach.py" "$dir" "$@" --timeout 30 ||
+    die "a request through the API server to $([[ " $* " == *" --in-tree "* ]] && echo "the in-tree policies" || echo seiguard) did not come $([[ $1 == called ]] && echo up || echo to an end) (see $dir/logs)"
 }
 
 # start_webhook POLICY_FILE: seiguard on the ports `up` chose, ready.

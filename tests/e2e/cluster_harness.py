@@ -128,12 +128,17 @@ class Cluster:
         configurations were re-registered)."""
         self.reach("called", seconds)
 
+    def script(self, command, action, *options):
+        """scripts/cluster.sh COMMAND DIR ACTION [options]: webhook
+        start|stop, in-tree on|off."""
+        p = subprocess.run(["bash", CLUSTER_SH, command, self.dir, action, *options], env=self.env,
+                           capture_output=True, text=True, timeout=90)
+        if p.returncode != 0:
+            raise AssertionError(f"cluster.sh {command} {action} failed: {p.stderr}")
+
     def webhook(self, action, *options):
         """scripts/cluster.sh webhook DIR start|stop [--policy-file F]."""
-        p = subprocess.run(["bash", CLUSTER_SH, "webhook", self.dir, action, *options], env=self.env,
-                           capture_output=True, text=True, timeout=60)
-        if p.returncode != 0:
-            raise AssertionError(f"cluster.sh webhook {action} failed: {p.stderr}")
+        self.script("webhook", action, *options)
 
 
     def write(self, name, obj):
