@@ -25,10 +25,12 @@ import os
 import re
 import sys
 import tempfile
+import time
 import unittest
 
 from cluster_harness import RULE_LINE, Cluster, plain
-from seiguard_e2e import FIXTURES, apply_patch, audit_findings, decode_patch, fixture, rule_cases, run
+from seiguard_e2e import FIXTURES, SOURCE, apply_patch, audit_findings, decode_patch, fixture, rule_cases, run
+from cluster_admission_test import pod_of, workload
 from cluster_dryrun_test import API_SERVER_REFUSES
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "cluster"))
@@ -230,6 +232,134 @@ class InTreeIsTheWebhookChain(unittest.TestCase):
         for p in [old_path] + owners:
             self.cluster.kubectl("delete", "-f", p, "--grace-period=0", "--force", "--wait=true")
         return code, err
+
+
+class InTreeAlone(unittest.TestCase):
+    """The base policy in-tree (manifests/overlays/in-tree, as cluster.sh up
+    --in-tree applies it), with no seiguard: what kube-controller-manager
+    makes, what a second apply stores, what the API server says of the
+    policies; then the webhook added beside it, the migration path."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.c = Cluster("--in-tree")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.c.down()
+
+    def namespace(self):
+        ns = re.sub(r"[^a-z0-9-]", "-", self._testMethodName.lower())[:50].strip("-")
+        self.c.ok("create", "namespace", ns)
+        self.c.ok("-n", ns, "create", "serviceaccount", "seid-node")
+        return ns
+
+    def apply(self, ns, obj):
+        return self.c.kubectl("-n", ns, "apply", "-f", "-", input=obj)
+
+    def pods(self, ns, count, seconds=60):
+        deadline = time.monotonic() + seconds
+        pods = []
+        while time.monotonic() < deadline and len(pods) != count:
+            time.sleep(0.3)
+            pods = json.loads(self.c.ok("-n", ns, "get", "pods", "-o", "json"))["items"]
+        return pods
+
+    def test_runs_no_seiguard_and_registers_no_webhook(self):
+        self.assertEqual(self.c.ok("get", "validatingwebhookconfigurations,mutatingwebhookconfigurations",
+                                   "-o", "name"), "")
+        with open(os.path.join(self.c.dir, "pids")) as f:
+            self.assertNotIn("seiguard", [line.split()[0] for line in f if line.strip()])
+        names = self.c.ok("get", "mutatingadmissionpolicies,validatingadmissionpolicies", "-o", "name").split()
+        self.assertEqual(sorted(names), ["mutatingadmissionpolicy.admissionregistration.k8s.io/seiguard-inject",
+                                         "validatingadmissionpolicy.admissionregistration.k8s.io/seiguard-backstop-deny",
+                                         "validatingadmissionpolicy.admissionregistration.k8s.io/seiguard-backstop-warn"])
+
+    def test_the_policies_are_accepted_with_no_type_checking_warning(self):
+        # kube-controller-manager type-checks ValidatingAdmissionPolicies
+        # against the resources' schemas; MutatingAdmissionPolicies have no
+        # such controller (the API server compiled them when it took them).
+        deadline = time.monotonic() + 60
+        while True:
+            policies = json.loads(self.c.ok("get", "validatingadmissionpolicies", "-o", "json"))["items"]
+            checked = [p for p in policies
+                       if p.get("status", {}).get("observedGeneration") == p["metadata"]["generation"]]
+            if len(checked) == len(policies) or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        self.assertEqual(len(checked), 2, policies)
+        for p in checked:
+            self.assertEqual(p["status"].get("typeChecking", {}).get("expressionWarnings", []), [],
+                             p["metadata"]["name"])
+        mutating = json.loads(self.c.ok("get", "mutatingadmissionpolicy", "seiguard-inject", "-o", "json"))
+        self.assertEqual(mutating["spec"]["failurePolicy"], "Ignore")
+
+    def test_statefulset_pods_get_the_label_from_their_owner_and_their_injections(self):
+        ns = self.namespace()
+        template = pod_of("seinode-pod-needs-injection")
+        sts = workload("StatefulSet", "atlantic-2-rpc-0", template, replicas=2)
+        sts["spec"]["podManagementPolicy"] = "Parallel"  # no kubelet: pod 0 never gets Ready
+        code, _, err = self.apply(ns, sts)
+        self.assertEqual(code, 0, err)
+        # The template lacks what the pods get: warned, as /validate warns.
+        self.assertIn("'seiguard-backstop-warn': [node-label]", err)
+        pods = self.pods(ns, 2)
+        self.assertEqual(len(pods), 2, self.c.logs())
+        for p in pods:
+            self.assertEqual(p["metadata"]["labels"]["sei.io/node"], "atlantic-2-rpc-0")
+            sidecar = next(c for c in p["spec"]["initContainers"] if c["name"] == "sei-sidecar")
+            self.assertEqual([q for q in sidecar["ports"] if q.get("name") == "public"],
+                             [{"name": "public", "containerPort": 9100, "protocol": "TCP"}])
+            self.assertEqual([e for e in sidecar["env"] if e["name"] == "SEI_SIDECAR_PUBLIC_PORT"],
+                             [{"name": "SEI_SIDECAR_PUBLIC_PORT", "value": "9100"}])
+
+    def test_applying_again_stores_nothing_new(self):
+        ns = self.namespace()
+        pod = pod_of("seinode-pod-needs-injection")
+        pod["metadata"]["labels"]["sei.io/node"] = "pacific-1-val-0"
+        self.assertEqual(self.apply(ns, pod)[0], 0)
+        first = self.c.get("pod", pod["metadata"]["name"], ns)
+        sidecar = next(c for c in first["spec"]["initContainers"] if c["name"] == "sei-sidecar")
+        self.assertIn({"name": "SEI_SIDECAR_PUBLIC_PORT", "value": "9100"}, sidecar["env"])
+        code, out, err = self.apply(ns, pod)
+        self.assertEqual(code, 0, err)
+        second = self.c.get("pod", pod["metadata"]["name"], ns)
+        self.assertEqual(second["metadata"]["resourceVersion"], first["metadata"]["resourceVersion"])
+        self.assertEqual(second["spec"], first["spec"])
+
+    def test_the_legacy_pod_is_refused_with_every_rule_that_denies(self):
+        ns = self.namespace()
+        code, _, err = self.apply(ns, pod_of("seinode-pod-legacy"))
+        self.assertNotEqual(code, 0)
+        self.assertIn(VAP_DENIED + "[proxy-ignore-paths]", err)
+        self.assertIn(" | [probe-on-proxy-port]", err)
+        self.assertIn("point it at the public port 9100", err)
+
+    def test_with_the_webhook_beside_it_nothing_changes_but_who_answers(self):
+        """The migration path: the webhooks still registered while the
+        in-tree policies go in. The mutating policy runs before the mutating
+        webhook, which then finds nothing to add: the same object is stored.
+        A pod both refuse is refused by the mutating webhook, which answers
+        before any validation, with the same rules."""
+        ns = self.namespace()
+        pod = pod_of("seinode-pod-needs-injection")
+        pod["metadata"]["labels"]["sei.io/node"] = "pacific-1-val-0"
+        alone = self.c.kubectl("-n", ns, "create", "--dry-run=server", "-o", "json", "-f", "-", input=pod)
+        self.assertEqual(alone[0], 0, alone[2])
+        try:
+            self.c.webhook("start")
+            before = self.c.seiguard_requests()
+            both = self.c.kubectl("-n", ns, "create", "--dry-run=server", "-o", "json", "-f", "-", input=pod)
+            self.assertEqual(both[0], 0, both[2])
+            self.assertGreater(self.c.seiguard_requests(), before)  # the webhooks were called
+            self.assertEqual(differences(stored(json.loads(both[1])), stored(json.loads(alone[1]))), [])
+            code, _, err = self.apply(ns, pod_of("seinode-pod-legacy"))
+            self.assertNotEqual(code, 0)
+            self.assertIn('admission webhook "mutate.seiguard.sei.io" denied the request: [proxy-ignore-paths]', err)
+            self.assertIn("\n[probe-on-proxy-port]", err)
+        finally:
+            self.c.webhook("stop")
+            self.c.ok("delete", "validatingwebhookconfiguration,mutatingwebhookconfiguration", "seiguard")
 
 
 if __name__ == "__main__":
