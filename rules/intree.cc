@@ -96,6 +96,8 @@ InTree InTreePolicies(const Policy& policy, const InTreeOptions& options) {
   std::string patch;
   bool remediates = false;
   std::vector<std::string> used;
+  std::string needed;  // the skip condition; "" once a mutation cannot tell
+  bool skippable = true;
   for (const RuleInfo& rule : Rules()) {
     if (rule.cel == nullptr) continue;
     cel::Twin twin;
@@ -110,6 +112,8 @@ InTree InTreePolicies(const Policy& policy, const InTreeOptions& options) {
       patch += (patch.empty() ? "" : "\n+ ") + ("(" + when + "\n? (" + m.patch + ")\n: [])");
       used.push_back(when);
       used.push_back(m.patch);
+      skippable = skippable && !m.needed.empty();
+      needed += (needed.empty() ? "" : "\n|| ") + ("(" + m.needed + ")");
       if (!m.limit.empty() && std::find(out.limits.begin(), out.limits.end(), m.limit) == out.limits.end()) {
         out.limits.push_back(m.limit);
       }
@@ -137,6 +141,13 @@ InTree InTreePolicies(const Policy& policy, const InTreeOptions& options) {
     if (!excluded.empty()) constraints["namespaceSelector"] = NamespaceSelector(excluded);
     constraints["resourceRules"] = ResourceRules(policy, {"CREATE"}, {Kind::kPod});
     ordered metadata = {{"name", options.name}, {"labels", InTreeLabels()}};
+    // The scope condition's Pod branch: the policy matches Pod CREATEs only.
+    ordered conditions = ordered::array({{{"name", "seinode-object"}, {"expression", cel::PodScopeCondition(policy)}}});
+    // Pods that carry everything already (the steady state) skip the policy:
+    // even a patch of nothing costs the API server an encode and a strict
+    // decode of the whole pod. A wrong skip would leave an item missing, which
+    // the deny policy refuses: never a hole.
+    if (skippable) conditions.push_back({{"name", "seinode-needs-mutation"}, {"expression", needed}});
     out.docs.push_back(
         {{"apiVersion", "admissionregistration.k8s.io/v1"},
          {"kind", "MutatingAdmissionPolicy"},
@@ -151,7 +162,7 @@ InTree InTreePolicies(const Policy& policy, const InTreeOptions& options) {
            // on a pod that has everything adds nothing.
            {"reinvocationPolicy", "IfNeeded"},
            {"matchConstraints", std::move(constraints)},
-           {"matchConditions", ordered::array({ScopeMatchCondition(policy)})},
+           {"matchConditions", std::move(conditions)},
            {"variables", std::move(variables)},
            {"mutations",
             ordered::array({{{"patchType", "JSONPatch"}, {"jsonPatch", {{"expression", patch}}}}})}}}});

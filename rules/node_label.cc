@@ -68,7 +68,11 @@ void Cel(const Policy& p, cel::Twin& twin) {
       {cel::Mutation::By::kInject, missing,
        "has(object.metadata.labels)\n  ? [JSONPatch{op: 'add', path: " + Str("/metadata/labels/" + key) +
            ", value: variables.expected}]\n  : [JSONPatch{op: 'add', path: '/metadata/labels', value: {" +
-           label + ": variables.expected}}]"});
+           label + ": variables.expected}}]",
+       "",
+       // An owner to take it from, and no label yet.
+       "has(object.metadata.ownerReferences) && !(has(object.metadata.labels) && " + label +
+           " in object.metadata.labels)"});
 }
 
 }  // namespace

@@ -135,7 +135,11 @@ void Cel(const Policy& p, cel::Twin& twin) {
                 pub_name + "}\n      : has(c.ports) ? JSONPatch{op: 'add', path: " + base +
                 " + '/ports/-', value: " + port + "}\n      : JSONPatch{op: 'add', path: " + base +
                 " + '/ports', value: [" + port + "]}";
-       })});
+       }),
+       "",
+       // No port of that name on the sidecar (a numbered one is named).
+       cel::AnyContainer("c.name == " + sidecar + " && !(has(c.ports) && c.ports.exists(q, has(q.name) && q.name == " +
+                         pub_name + "))")});
 }
 
 }  // namespace

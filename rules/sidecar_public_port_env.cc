@@ -73,7 +73,9 @@ void Cel(const Policy& p, cel::Twin& twin) {
                                  ", value: " + Str(pub) + "}";
          return "has(c.env) ? JSONPatch{op: 'add', path: " + base + " + '/env/-', value: " + env +
                 "}\n      : JSONPatch{op: 'add', path: " + base + " + '/env', value: [" + env + "]}";
-       })});
+       }),
+       "",
+       cel::AnyContainer("c.name == " + sidecar + " && !(has(c.env) && c.env.exists(e, e.name == " + Str(var) + "))")});
 }
 
 }  // namespace

@@ -60,14 +60,20 @@ std::string NetpolScope(const std::string& root, const Policy& p) {
 // without omitempty (a pod spec's containers) is present as null when unset:
 // has() is then true, so each list walked is also tested to be one (a
 // matchCondition that errors refuses the request under failurePolicy Fail).
-std::string InScope(const std::string& root, const Policy& p) {
+// A pod (or pod template) `t` is in scope: its node label, or a container
+// named as the sidecar (rules/engine.cc PodInScope).
+std::string PodScoped(const std::string& t, const Policy& p) {
   const std::string label = Str(p.node_label), sidecar = Str(p.sidecar_name);
-  std::string pod_scoped =
-      "[" + TemplateOf(root) + "].exists(t,\n    (has(t.metadata) && has(t.metadata.labels) && " +
-      label + " in t.metadata.labels)\n    || (has(t.spec) && ((has(t.spec.initContainers) && "
-      "type(t.spec.initContainers) == list && t.spec.initContainers.exists(c, c.name == " + sidecar +
-      "))\n        || (has(t.spec.containers) && type(t.spec.containers) == list && "
-      "t.spec.containers.exists(c, c.name == " + sidecar + "))))\n  )";
+  return "(has(" + t + ".metadata) && has(" + t + ".metadata.labels) && " + label + " in " + t +
+         ".metadata.labels)\n    || (has(" + t + ".spec) && ((has(" + t + ".spec.initContainers) && type(" + t +
+         ".spec.initContainers) == list && " + t + ".spec.initContainers.exists(c, c.name == " + sidecar +
+         "))\n        || (has(" + t + ".spec.containers) && type(" + t + ".spec.containers) == list && " + t +
+         ".spec.containers.exists(c, c.name == " + sidecar + "))))";
+}
+
+std::string InScope(const std::string& root, const Policy& p) {
+  const std::string label = Str(p.node_label);
+  std::string pod_scoped = "[" + TemplateOf(root) + "].exists(t,\n    " + PodScoped("t", p) + "\n  )";
   return "(request.kind.kind == 'NetworkPolicy' ? " + NetpolScope(root, p) + "\n  : request.kind.kind == 'Service'\n  ? (" + HasChain(root, {"metadata", "labels"}) + " && " +
          label + " in " + root + ".metadata.labels) || " + OwnedBy(root, p) +
          "\n  : (request.kind.kind != 'Pod' && " + OwnedBy(root, p) + ") || " + pod_scoped + ")";
@@ -234,6 +240,16 @@ std::string EachContainer(const std::string& keep,
   return out;
 }
 
+std::string AnyContainer(const std::string& pred) {
+  std::string out;
+  for (const char* list : {"initContainers", "containers"}) {
+    const std::string at = std::string("object.spec.") + list;
+    out += (out.empty() ? "(" : "\n  || (") + HasChain("object", {"spec", list}) + " && type(" + at +
+           ") == list && " + at + ".exists(c, " + pred + "))";
+  }
+  return out;
+}
+
 std::vector<Variable> Needed(const std::vector<Variable>& variables, const std::vector<std::string>& exprs) {
   std::set<std::string> used;
   for (const std::string& e : exprs) UsedVariables(e, &used);
@@ -274,6 +290,8 @@ std::string QuoteRegex(std::string_view s) {
   }
   return out;
 }
+
+std::string PodScopeCondition(const Policy& policy) { return PodScoped("object", policy); }
 
 std::string ScopeCondition(const Policy& policy) {
   return InScope("object", policy) + "\n|| (oldObject != null && " + InScope("oldObject", policy) +

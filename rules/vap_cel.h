@@ -79,6 +79,12 @@ struct Mutation {
   // What of /mutate's work for this it cannot do, in one sentence ("" when
   // none), printed with the in-tree policies.
   std::string limit;
+  // CEL bool over the object alone (a matchCondition, which has no
+  // variables): true whenever `when` may hold, cheaply. The policy is
+  // skipped for a pod where no mutation's `needed` holds, which spares the
+  // API server its encode, patch and decode of the whole pod. "" when it
+  // cannot be told cheaply: the policy then has no skip condition.
+  std::string needed;
 };
 
 // What a rule's twin (RuleDef::cel) contributes: its own variables, which may
@@ -110,12 +116,19 @@ std::string IsTcp(const std::string& port);
 // `keep` and `op` may read `c`; they must not bind `i` or `c` themselves.
 std::string EachContainer(const std::string& keep,
                           const std::function<std::string(const std::string& base, const char* list)>& op);
+// CEL bool over the object alone: some container of the Pod (init or
+// regular), bound to `c`, satisfies `pred`.
+std::string AnyContainer(const std::string& pred);
 // The variables `exprs` use, with those they use in turn, in the order of
 // `variables` (each uses only earlier ones).
 std::vector<Variable> Needed(const std::vector<Variable>& variables, const std::vector<std::string>& exprs);
 
 // The admission-time scope test (a matchCondition: no variables there).
 std::string ScopeCondition(const Policy& policy);
+// Its Pod branch alone, for what matches only Pod CREATEs (the in-tree
+// mutating policy): the same test, without the other kinds' branches and
+// the oldObject half the API server would evaluate for nothing.
+std::string PodScopeCondition(const Policy& policy);
 // The shared variables, then every twin's, in registry order. Shared ones a
 // twin may use: kind, podUpdate, tmpl, present, labels, oldTmpl, oldLabels,
 // labelChanged, mirror, containers (init containers first), sidecars,

@@ -22,7 +22,11 @@ the machine's drift over a run cancels out of what a setup adds; 'no
 webhook' alone runs first, as the warm-up and the overall row. The null webhook
 (tests/bench/peers/null-webhook: allowed, the uid, nothing else) is the floor:
 what the API server's webhook machinery costs with the least answer any
-webhook can give. --profile takes kube-apiserver CPU profiles per setup
+webhook can give. The in-tree setups register no webhook: the admission
+policies `seiguard in-tree` generates, alone (scripts/cluster.sh in-tree on),
+with the split pod (everything already there: the steady state) or, with
+", needs injection", a labelled pod the mutating policy must give its port
+and env var. --profile takes kube-apiserver CPU profiles per setup
 (`go tool pprof -top FILE`). Every
 process it starts is stopped by pid at the end.
 """
@@ -41,7 +45,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "e2e"))
 from cluster_harness import KUBECTL, Cluster  # noqa: E402
 from cluster_admission_test import pod_of  # noqa: E402
-from seiguard_e2e import SOURCE  # noqa: E402
+from seiguard_e2e import BINARY, SOURCE  # noqa: E402
 
 
 def percentile(values, p):
@@ -50,15 +54,30 @@ def percentile(values, p):
 
 
 OUT_OF_SCOPE = ", out-of-scope pod"
+NEEDS_INJECTION = ", needs injection"
+POD_SUFFIXES = (OUT_OF_SCOPE, NEEDS_INJECTION)
 
 
 def pod_for(setup):
-    """The fixture a setup creates: the plain pod for an out-of-scope setup."""
-    return "plain-pod" if setup.endswith(OUT_OF_SCOPE) else "seinode-pod-split"
+    """The fixture a setup creates: the plain pod for an out-of-scope setup,
+    the pod that lacks the public port and env var (labelled, as a
+    StatefulSet's pod is) for a needs-injection one, else the split pod,
+    which carries everything (the steady state once upstream renders it)."""
+    if setup.endswith(OUT_OF_SCOPE):
+        return "plain-pod"
+    return "seinode-pod-needs-injection" if setup.endswith(NEEDS_INJECTION) else "seinode-pod-split"
+
+
+def suffix_of(setup):
+    return next((x for x in POD_SUFFIXES if setup.endswith(x)), "")
+
+
+def kind_of(setup):
+    return setup.removesuffix(suffix_of(setup))
 
 
 def baseline_for(setup):
-    return "no webhook" + (OUT_OF_SCOPE if setup.endswith(OUT_OF_SCOPE) else "")
+    return "no webhook" + suffix_of(setup)
 
 
 class Client:
@@ -69,6 +88,8 @@ class Client:
         ctx.load_cert_chain(os.path.join(pki, "admin.crt"), os.path.join(pki, "admin.key"))
         self.conn = http.client.HTTPSConnection("127.0.0.1", int(cluster.ports["apiserver"]), context=ctx, timeout=30)
         pod = pod_of(fixture_name)
+        if fixture_name == "seinode-pod-needs-injection":
+            pod["metadata"]["labels"]["sei.io/node"] = "pacific-1-val-0"
         pod["spec"].pop("serviceAccountName", None), pod["spec"].pop("serviceAccount", None)
         pod["metadata"].pop("name")
         pod["metadata"]["generateName"] = "bench-"
@@ -130,6 +151,37 @@ PEERS = {  # setup: (module under tests/bench/peers, extra flags, registered con
 }
 
 
+# In-tree setups: the policy file their policies are generated from (None:
+# the base policy, manifests/overlays/in-tree).
+IN_TREE = {
+    "in-tree": None,
+    # The ValidatingAdmissionPolicies alone: no rule mutates, so no
+    # MutatingAdmissionPolicy (what the mutating one costs, by difference).
+    "in-tree, validating only": os.path.join(SOURCE, "tests", "bench", "no-mutation-policy.yaml"),
+    # As generated, less the mutating policy's skip condition
+    # (seinode-needs-mutation): what the condition saves.
+    "in-tree, without the skip condition": None,
+}
+SKIP_CONDITION = "seinode-needs-mutation"
+
+
+def apply_without_skip_condition(cluster):
+    """The base policy's in-tree policies, less the skip condition, applied
+    as scripts/cluster.sh in-tree on applies them (DIR/in-tree.json, so that
+    `in-tree off` removes them)."""
+    out = subprocess.run([BINARY, "in-tree", "-o", "json"], capture_output=True, text=True, check=True).stdout
+    docs = json.loads(out)
+    for d in docs["items"]:
+        if d["kind"] == "MutatingAdmissionPolicy":
+            d["spec"]["matchConditions"] = [c for c in d["spec"]["matchConditions"] if c["name"] != SKIP_CONDITION]
+    path = os.path.join(cluster.dir, "in-tree.json")
+    with open(path, "w") as f:
+        json.dump(docs, f)
+    cluster.ok("apply", "-f", path)
+    subprocess.run([sys.executable, os.path.join(SOURCE, "tests", "cluster", "reach.py"), cluster.dir, "called",
+                    "--in-tree"], env=dict(os.environ, KUBECTL=KUBECTL), check=True, timeout=60)
+
+
 def merged(a, b):
     """Two timings of one setup as one: their samples together."""
     return a[0] + b[0], a[1] + b[1], (a[2] + b[2]) / 2, {}, (a[4] + b[4]) / 2
@@ -184,19 +236,21 @@ def main():
     ap = argparse.ArgumentParser(description="pod creation through a real API server, with and without webhooks")
     ap.add_argument("--serial", type=int, default=400)
     ap.add_argument("--concurrent-each", type=int, default=100)
-    ap.add_argument("--setups", default="no webhook,seiguard,seiguard" + OUT_OF_SCOPE + ",Go peer,null webhook",
+    ap.add_argument("--setups", default="no webhook,seiguard,seiguard" + OUT_OF_SCOPE + ",Go peer,null webhook,"
+                    "in-tree,seiguard" + NEEDS_INJECTION + ";in-tree" + NEEDS_INJECTION,
                     help="comma-separated (';' also separates, for names with a comma), run in this order after "
                          "'no webhook' (the baseline, required, always first). Known: no webhook, seiguard, "
-                         + ", ".join(PEERS) + "; each may end in '" + OUT_OF_SCOPE + "' (the plain pod, beside "
+                         + ", ".join(PEERS) + ", " + ", ".join(IN_TREE) + "; each may end in '" + OUT_OF_SCOPE
+                         + "' (the plain pod) or '" + NEEDS_INJECTION + "' (a pod without port and env), beside "
                          "its own baseline)")
     ap.add_argument("--profile", metavar="DIR",
                     help="also take a CPU profile of kube-apiserver per setup (DIR/<setup>.pprof) over "
                          "--profile-seconds of serial creations")
     ap.add_argument("--profile-seconds", type=int, default=15)
     args = ap.parse_args()
-    names = re.split(r";|,(?! out-of-scope pod)", args.setups)
+    names = re.split(r";|,(?! out-of-scope pod| needs injection| validating only| without the skip)", args.setups)
     setups = list(dict.fromkeys(x.strip() for x in names if x.strip()))
-    unknown = [x for x in setups if x.removesuffix(OUT_OF_SCOPE) not in ("no webhook", "seiguard", *PEERS)]
+    unknown = [x for x in setups if kind_of(x) not in ("no webhook", "seiguard", *PEERS, *IN_TREE)]
     if unknown or "no webhook" not in setups:
         ap.error(f"unknown setups {unknown}" if unknown else "--setups needs 'no webhook', the baseline")
     # Each setup is timed between two runs of its own baseline (below), so
@@ -217,7 +271,7 @@ def main():
             # A fresh one each (nothing to delete), named in 63 characters.
             namespace = f"bench-{len(rows) + len(baselines)}-{slug(key)}"[:63].rstrip("-")
             cluster.ok("create", "namespace", namespace)
-            if setup.removesuffix(OUT_OF_SCOPE) in PEERS:
+            if kind_of(setup) in PEERS:
                 wait_for_peer(cluster, namespace)
             rows[key] = measure(cluster, namespace, args.serial, args.concurrent_each, pod_for(setup))
             if args.profile:
@@ -233,7 +287,7 @@ def main():
 
         def run_peer(setup):
             nonlocal peer
-            module, flags, registered = PEERS[setup.removesuffix(OUT_OF_SCOPE)]
+            module, flags, registered = PEERS[kind_of(setup)]
             if registered == "validate":
                 cluster.ok("delete", "mutatingwebhookconfiguration", "seiguard")
                 time.sleep(2)  # the API server's informer lets go of it
@@ -257,11 +311,23 @@ def main():
             # against the same stretch of the run.
             around = f"{baseline_for(setup)} (around {setup})"
             unregistered(baseline_for(setup), around + " before")
-            if setup.removesuffix(OUT_OF_SCOPE) == "seiguard":
+            if kind_of(setup) == "seiguard":
                 cluster.webhook("start")
                 cluster.wait_for_webhook()
                 run(setup)
                 cluster.webhook("stop")
+            elif kind_of(setup) in IN_TREE:
+                # No webhook registered: the policies alone, as up --in-tree.
+                cluster.ok("delete", "validatingwebhookconfiguration,mutatingwebhookconfiguration", "seiguard")
+                time.sleep(2)
+                policy_file = IN_TREE[kind_of(setup)]
+                if kind_of(setup).endswith("without the skip condition"):
+                    apply_without_skip_condition(cluster)
+                else:
+                    cluster.script("in-tree", "on", *(["--policy-file", policy_file] if policy_file else []))
+                run(setup)
+                cluster.script("in-tree", "off")
+                cluster.ok("apply", "-f", webhooks)
             else:
                 run_peer(setup)
             unregistered(baseline_for(setup), around + " after")

@@ -29,7 +29,20 @@ TEST(InTree, TheMutatingPolicyThenTheBackstop) {
   const ordered& spec = t.docs[0]["spec"];
   EXPECT_EQ(spec["failurePolicy"], "Ignore");
   EXPECT_EQ(spec["reinvocationPolicy"], "IfNeeded");
-  EXPECT_EQ(spec["matchConditions"], backstop[0]["spec"]["matchConditions"]);
+  // The scope condition's Pod branch, then the skip of pods that carry
+  // everything: each injection's own test of what it adds.
+  ASSERT_EQ(spec["matchConditions"].size(), 2u);
+  EXPECT_EQ(spec["matchConditions"][0]["name"], "seinode-object");
+  EXPECT_EQ(spec["matchConditions"][0]["expression"], cel::PodScopeCondition(Policy()));
+  // ... the backstop's test of a pod template `t`, on the Pod itself.
+  std::string pod = cel::PodScopeCondition(Policy());
+  for (size_t at = pod.find("object."); at != std::string::npos; at = pod.find("object.", at)) pod.replace(at, 6, "t");
+  EXPECT_NE(cel::ScopeCondition(Policy()).find(pod), std::string::npos);
+  EXPECT_EQ(spec["matchConditions"][1]["name"], "seinode-needs-mutation");
+  const std::string skip = spec["matchConditions"][1]["expression"].get<std::string>();
+  EXPECT_NE(skip.find("q.name == 'public'"), std::string::npos);
+  EXPECT_NE(skip.find("e.name == 'SEI_SIDECAR_PUBLIC_PORT'"), std::string::npos);
+  EXPECT_NE(skip.find("has(object.metadata.ownerReferences) && !("), std::string::npos);
   EXPECT_EQ(spec["matchConstraints"]["namespaceSelector"], backstop[0]["spec"]["matchConstraints"]["namespaceSelector"]);
   EXPECT_EQ(spec["matchConstraints"]["resourceRules"][0]["operations"], ordered({"CREATE"}));
   EXPECT_EQ(spec["matchConstraints"]["resourceRules"][0]["resources"], ordered({"pods"}));
@@ -76,6 +89,8 @@ TEST(InTree, RemediationFollowsTheListedImagesAndSaysWhatItCannotDo) {
   EXPECT_NE(remediable.find("variables.imageName == 'ghcr.io/sei-protocol/seictl'"), std::string::npos);
   EXPECT_NE(remediable.find("variables.sidecarImage == 'registry/seictl:v2@sha256:ab'"), std::string::npos);
   EXPECT_EQ(remediable.find("variables.imageName == 'registry/seictl:v2"), std::string::npos);
+  // Remediation cannot be told from the object cheaply: no skip condition.
+  EXPECT_EQ(t.docs[0]["spec"]["matchConditions"].size(), 1u);
   ASSERT_EQ(t.limits.size(), 2u);
   EXPECT_NE(t.limits[0].find("silent"), std::string::npos);
   EXPECT_NE(t.limits[1].find("sh -c"), std::string::npos);
@@ -99,7 +114,10 @@ TEST(InTree, FollowsTheNamesAndScopeOfThePolicy) {
   const std::string e = Expression(t);
   EXPECT_NE(e.find("'/metadata/labels/example.com~1a~0b'"), std::string::npos);
   EXPECT_NE(e.find("c.name == 'node-sidecar'"), std::string::npos);
-  EXPECT_EQ(t.docs[0]["spec"]["matchConditions"][0]["expression"], cel::ScopeCondition(p));
+  EXPECT_EQ(t.docs[0]["spec"]["matchConditions"][0]["expression"], cel::PodScopeCondition(p));
+  EXPECT_NE(t.docs[0]["spec"]["matchConditions"][0]["expression"].get<std::string>().find(
+                "'example.com/a~b' in object.metadata.labels"),
+            std::string::npos);
 }
 
 }  // namespace
