@@ -72,7 +72,7 @@ TEST(InTree, OnlyWhatThePolicyMutates) {
   EXPECT_EQ(none.docs[0]["kind"], "ValidatingAdmissionPolicy");
 }
 
-TEST(InTree, RemediationFollowsTheListedImagesAndSaysWhatItCannotDo) {
+TEST(InTree, RemediatesListedImagesAndSaysWhatItCannot) {
   Policy p;
   p.remediate = true;
   p.public_listener_images = {">=v0.0.71-rc.1", "ghcr.io/sei-protocol/seictl", "registry/seictl:v2@sha256:ab"};
